@@ -1,0 +1,370 @@
+"""Caffe: glog console output of ``caffe train`` and pycaffe (BVLC, NVIDIA, Intel and other forks).
+
+What Caffe prints (``solver.cpp``, ``sgd_solver.cpp``, ``net.cpp``):
+
+* display lines ``Iteration N, loss = x`` or ``Iteration N (r iter/s, ts/d iters), loss = x``
+  (the smoothed loss, name ``loss`` with no output index), followed by
+  ``Train net output #k: name = v (* w = v' loss)`` for every net output;
+* ``Iteration N, lr = x`` from the SGD solvers (NVCaffe adds ``, m = …``);
+* ``Iteration N, Testing net (#i)`` then ``Test net output #k: …`` (old Caffe also ``Test loss: x``);
+* with ``debug_info: true`` per-layer mean absolute values ``[Forward] Layer L, top blob B data: v``,
+  ``[Backward] Layer L, bottom blob B diff: v``, ``[Update] Layer L, param P data: v; diff: v`` and
+  the ``All net params (data, diff): L1 norm = (a, b); L2 norm = (c, d)`` line (logged at level E);
+* the solver and net definitions as protobuf text after ``Initializing solver/net from parameters:``.
+
+Every line may carry the glog prefix ``I0717 21:06:08.612304  9965 solver.cpp:244] `` (glog 0.6 may
+put the year in: ``I20261122 …``); logs pasted without it parse too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import heapq
+import math
+
+import regex
+
+from logdoctor.parsers.base import Batch, Rows, to_float
+from logdoctor.sources import Block
+
+name = "caffe"
+description = "Caffe glog output (BVLC, NVCaffe, Intel Caffe, DIGITS)"
+samples = (
+    "I0717 21:06:08.612304  9965 solver.cpp:244] Iteration 100, loss = 0.693147",
+    "I1122 14:24:11.393960  7809 solver.cpp:239] Iteration 0 (-4.04975e-40 iter/s, 0.001s/5 iters), loss = 1.64922",
+    "I1122 14:24:11.393970  7809 solver.cpp:258]     Train net output #0: loss = 1.64922 (* 1 = 1.64922 loss)",
+    "I1122 14:24:11.393975  7809 sgd_solver.cpp:112] Iteration 0, lr = -nan",
+    "I1122 14:24:11.392874  7809 solver.cpp:347] Iteration 0, Testing net (#0)",
+    "I1122 14:24:11.393780  7809 solver.cpp:414]     Test net output #0: accuracy = 0.204",
+    "I0704 18:21:37.937260 32707 solver.cpp:306] Test loss: 11.1146",
+    "I1122 14:24:11.549122  7815 net.cpp:593]     [Forward] Layer data, top blob data data: 0.861635",
+    "I20261122 14:25:01.010000  7815 solver.cpp:239] Iteration 350, loss = nan",
+)
+
+GLOG_PREFIX = (
+    r"[ \t]*(?P<sev>[IWEF])(?P<date>\d{8}|\d{4}) (?P<time>\d\d:\d\d:\d\d(?:\.\d+)?) +\d+ [^\]\s]+\] "
+)
+# NVCaffe tags solver lines with the device rank: "[0.0] Iteration …", "(0.0)    Test net output …".
+RANK_TAG = r"[ \t]*(?:[\[(]\d+(?:\.\d+)?[\])][ \t]*)?"
+VALUE = r"(?P<v>[^\s,;()]+(?:\(\w*\))?)"
+
+MESSAGES = (
+    ("display", r"Iteration (?P<it>\d+)(?: \([^)]*\))?, loss = " + VALUE),
+    ("lr", r"Iteration (?P<it>\d+), lr = " + VALUE),
+    ("testing", r"Iteration (?P<it>\d+), Testing net \(#(?P<net>\d+)\)"),
+    ("output", r"(?P<phase>Train|Test) net output #(?P<k>\d+): (?P<name>.+?) = " + VALUE
+     + r"(?: \(\* (?P<w>[^\s=]+) = [^\s)]+ loss\))?[ \t]*$"),
+    ("test_loss", r"Test loss: " + VALUE),
+    ("forward", r"\[Forward\] Layer (?P<layer>[^,]+), (?P<what>top|param) blob (?P<blob>\S+) data: " + VALUE),
+    ("backward", r"\[Backward\] Layer (?P<layer>[^,]+), (?P<what>bottom|param) blob (?P<blob>\S+) diff: " + VALUE),
+    ("update", r"\[Update\] Layer (?P<layer>[^,]+), param (?P<blob>\S+) data: " + VALUE
+     + r"; diff: (?P<d>\S+)"),
+    ("norms", r"\[Backward\] All net params \(data, diff\): L1 norm = \((?P<a>[^,]+), (?P<b>[^)]+)\);"
+     r" L2 norm = \((?P<c>[^,]+), (?P<d>[^)]+)\)"),
+    ("clip", r"Gradient clipping: scaling down gradients \(L2 norm " + VALUE + r" > (?P<thr>[^)\s]+)\)"),
+    ("params", r"Initializing (?P<what>solver|net) from parameters:"),
+    ("snapshot", r"Snapshotting (?:solver state )?to (?:binary proto file |HDF5 file )?(?P<text>.+)"),
+    ("restore", r"(?:Restoring previous solver status from|Resuming from) (?P<text>.+)"),
+    ("multistep", r"MultiStep Status: Iteration (?P<it>\d+), step = (?P<v>\d+)"),
+    ("done", r"Optimization Done\.?"),
+    ("test_interrupted", r"Test interrupted\.?"),
+    ("solving", r"Solving (?P<text>.+)"),
+    ("lr_policy", r"Learning Rate Policy: (?P<text>\S+)"),
+    ("stop_at", r"Iteration (?P<it>\d+)$"),
+    ("blank", r"[ \t]*$"),
+)
+LINE = regex.compile(
+    r"(?m)^(?:" + GLOG_PREFIX + r")?" + RANK_TAG + r"(?:"
+    + "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in MESSAGES)
+    + r")",
+)
+KINDS = tuple(kind for kind, _ in MESSAGES)
+# Lines without a glog prefix: parameter blocks, pasted lines, crash reports, unknown text.
+UNPREFIXED = regex.compile(r"(?m)^(?![ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d)(?P<text>.*)$")
+GLOG_FATAL = regex.compile(r"(?m)^[ \t]*F(?:\d{8}|\d{4}) \d\d:\d\d:\d\d\S* +\d+ [^\]\s]+\] (?P<text>.*)$")
+GLOG_CHATTER = regex.compile(
+    r"^(?:Log file created at:|Running on machine:|Log line format:|Running duration|"
+    r"WARNING: Logging before InitGoogleLogging|\s+@\s+0x|PC: @|\*\*\* )"
+)
+CRASH = regex.compile(
+    r"^(?:\*\*\* (?:Aborted|SIG\w+|Check failure)|.*(?:double free or corruption|Segmentation fault"
+    r"|core dumped|terminate called after throwing))"
+)
+PROTO_FIELD = regex.compile(r"^\s*(?P<key>\w+)\s*(?::\s*(?P<value>.*?)\s*|(?P<open>\{))\s*$")
+PROTO_CLOSE = regex.compile(r"^\s*\}\s*$")
+# The layer settings later rules need, by the block they stand in (None: the layer block itself).
+LAYER_FIELDS = {
+    None: {"type", "loss_weight"},
+    "pooling_param": {"kernel_size", "kernel_h", "kernel_w", "stride", "stride_h", "stride_w", "pad", "pool",
+                      "global_pooling"},
+    "param": {"lr_mult"},
+}
+
+
+class _Clock:
+    """glog timestamps (no year, or a year) to seconds since the first one.
+
+    Without a year, a date far before the previous one means the log crossed New Year.
+    """
+
+    def __init__(self) -> None:
+        self.origin: float | None = None
+        self.year_offset = 0
+        self.last_day = None
+        self._days: dict[str, int] = {}
+
+    def seconds(self, date: str, time: str) -> float:
+        day = self._days.get(date)
+        if day is None:
+            try:
+                if len(date) == 8:
+                    day = datetime.date(int(date[:4]), int(date[4:6]), int(date[6:])).toordinal()
+                else:
+                    day = datetime.date(2000, int(date[:2]), int(date[2:])).toordinal()
+            except ValueError:
+                return math.nan
+            self._days[date] = day
+        if len(date) == 4:
+            if self.last_day is not None and day + self.year_offset < self.last_day - 180:
+                self.year_offset += 366
+            day += self.year_offset
+        self.last_day = day
+        h, m, s = time.split(":")
+        absolute = day * 86400.0 + int(h) * 3600 + int(m) * 60 + float(s)
+        if self.origin is None:
+            self.origin = absolute
+        return absolute - self.origin
+
+
+class _ProtoBlock:
+    """State of a protobuf text block being read (``Initializing solver/net from parameters:``)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what          # "solver" or "net"
+        self.stack: list[str] = []
+        self.layer: dict[str, list[tuple[int, str]]] | None = None
+        self.layer_depth = 0
+
+
+class CaffeLineParser:
+    """Reads one Caffe log; the current iteration and test pass live here between blocks."""
+
+    def __init__(self) -> None:
+        self.clock = _Clock()
+        self.iteration: int | None = None
+        self.test_iteration: int | None = None
+        self.test_net = 0
+        self.testing = False
+        self.proto: _ProtoBlock | None = None
+        self.proto_last_line = -1
+        # debug_info lines of a training iteration come before its display line: hold them
+        # until "Iteration N, loss" tells which iteration they belong to.
+        self.pending = Rows()
+
+    # -- the block loop -------------------------------------------------------------
+    def feed(self, block: Block) -> Batch:
+        rows = Rows()
+        unknown: list[int] = []
+        text = block.text
+        matches = ((m.start(), 0, m) for m in LINE.finditer(text))
+        others = ((m.start(), 1, m) for m in UNPREFIXED.finditer(text))
+        fatals = ((m.start(), 2, m) for m in GLOG_FATAL.finditer(text)) if "\nF" in text or text[:1] == "F" else ()
+        index, position, handled_at = 0, 0, -1
+        for start, source, match in heapq.merge(matches, others, fatals, key=lambda t: (t[0], t[1])):
+            index += text.count("\n", position, start)
+            position = start
+            if source == 0:
+                self._message(match, block.line_of(index), rows)
+                handled_at = start
+            elif source == 1:
+                if start == handled_at:
+                    continue
+                if match.end() == len(text):  # the empty match after the final newline
+                    continue
+                self._unprefixed(match.group("text"), index, block, rows, unknown)
+            else:
+                if start != handled_at:
+                    self._note(rows, block.line_of(index), "fatal", match.group("text").strip())
+        return Batch(rows, unknown)
+
+    def close(self) -> Batch:
+        rows = Rows()
+        if len(self.pending):
+            rows.extend(self.pending)
+            self.pending = Rows()
+        return Batch(rows)
+
+    # -- one glog message -----------------------------------------------------------
+    def _message(self, m, line: int, rows: Rows) -> None:
+        seconds = self.clock.seconds(m.group("date"), m.group("time")) if m.group("date") else math.nan
+        kind = m.lastgroup if m.lastgroup in KINDS else _kind_of(m)
+        if kind == "blank":
+            # Intel Caffe prints the net definition after one empty glog message.
+            if self.proto is not None and line == self.proto_last_line + 1:
+                self.proto_last_line = line
+            return
+        self.proto = None
+        if kind == "display":
+            self.iteration = int(m.group("it"))
+            self.testing = False
+            if len(self.pending):
+                _flush_pending(self.pending, rows, self.iteration)
+                self.pending = Rows()
+            self._value(rows, line, "loss", m.group("v"), seconds, step=self.iteration)
+        elif kind == "output":
+            train = m.group("phase") == "Train"
+            if train:
+                self.testing = False
+            weight = to_float(m.group("w")) if m.group("w") else math.nan
+            self._value(rows, line, m.group("name").strip(), m.group("v"), seconds,
+                        phase="train" if train else "test",
+                        step=self.iteration if train else self.test_iteration,
+                        output=int(m.group("k")), net=None if train else self.test_net,
+                        weight=math.nan if weight is None else weight)
+        elif kind == "lr":
+            self.iteration = int(m.group("it"))
+            self.testing = False
+            self._value(rows, line, "lr", m.group("v"), seconds, step=self.iteration)
+        elif kind == "testing":
+            self.test_iteration = int(m.group("it"))
+            self.test_net = int(m.group("net"))
+            self.testing = True
+        elif kind == "test_loss":
+            self._value(rows, line, "loss", m.group("v"), seconds, phase="test",
+                        step=self.test_iteration, net=self.test_net)
+        elif kind in ("forward", "backward", "update", "norms"):
+            self._debug(kind, m, line, seconds, rows)
+        elif kind == "clip":
+            self._value(rows, line, "grad_norm", m.group("v"), seconds, step=self.iteration)
+        elif kind == "params":
+            self.proto = _ProtoBlock(m.group("what"))
+            self.proto_last_line = line
+            self._note(rows, line, f"{m.group('what')}_parameters", "", seconds=seconds)
+        elif kind == "multistep":
+            self._note(rows, line, "multistep", m.group(0).strip(), seconds=seconds,
+                       step=int(m.group("it")), value=float(m.group("v")))
+        elif kind == "stop_at":
+            self._note(rows, line, "stopped", m.group(0).strip(), seconds=seconds, step=int(m.group("it")))
+        elif kind in ("snapshot", "restore", "solving", "lr_policy"):
+            self._note(rows, line, kind, m.group("text").strip(), seconds=seconds, step=self.iteration)
+        else:  # done, test_interrupted
+            self._note(rows, line, kind, m.group(0).strip(), seconds=seconds, step=self.iteration)
+
+    def _debug(self, kind: str, m, line: int, seconds: float, rows: Rows) -> None:
+        testing = self.testing and kind == "forward"
+        target = rows if testing or kind == "update" else self.pending
+        step = self.test_iteration if testing else (self.iteration if kind == "update" else None)
+        phase = "test" if testing else "train"
+        where = dict(seconds=seconds, step=step, phase=phase, net=self.test_net if testing else None)
+        if kind == "norms":
+            for group, series in (("a", "debug.params.data_l1"), ("b", "debug.params.diff_l1"),
+                                  ("c", "debug.params.data_l2"), ("d", "debug.params.diff_l2")):
+                self._value(target, line, series, m.group(group), **where)
+            return
+        layer, blob = m.group("layer").strip(), m.group("blob")
+        if kind == "update":
+            self._value(target, line, "debug.update.data", m.group("v"), layer=layer, blob=blob, **where)
+            self._value(target, line, "debug.update.diff", m.group("d"), layer=layer, blob=blob, **where)
+            return
+        series = f"debug.{kind}.{m.group('what')}"
+        self._value(target, line, series, m.group("v"), layer=layer, blob=blob, **where)
+
+    # -- lines without a glog prefix ------------------------------------------------------
+    def _unprefixed(self, text: str, index: int, block: Block, rows: Rows, unknown: list[int]) -> None:
+        line = block.line_of(index)
+        if self.proto is not None and line <= self.proto_last_line + 1:
+            self.proto_last_line = line
+            self._proto_line(text, line, rows)
+            return
+        self.proto = None
+        if not text.strip():
+            return
+        if CRASH.match(text):
+            self._note(rows, line, "crash", text.strip(), step=self.iteration)
+        elif not GLOG_CHATTER.match(text):
+            unknown.append(index)
+
+    def _proto_line(self, text: str, line: int, rows: Rows) -> None:
+        proto = self.proto
+        if PROTO_CLOSE.match(text):
+            if proto.stack:
+                proto.stack.pop()
+                if proto.layer is not None and len(proto.stack) < proto.layer_depth:
+                    self._layer_notes(proto.layer, rows)
+                    proto.layer = None
+            return
+        m = PROTO_FIELD.match(text)
+        if not m:
+            return
+        key = m.group("key")
+        if m.group("open"):
+            proto.stack.append(key)
+            if key in ("layer", "layers") and proto.layer is None:
+                proto.layer = {}
+                proto.layer_depth = len(proto.stack)
+            return
+        value = m.group("value").strip('"')
+        if proto.layer is not None:
+            depth = len(proto.stack) - proto.layer_depth
+            within = None if depth == 0 else proto.stack[-1] if depth == 1 else ""
+            if key == "name" and within is None:
+                proto.layer["name"] = [(line, value)]
+            elif key in LAYER_FIELDS.get(within, ()):
+                proto.layer.setdefault(key, []).append((line, value))
+        elif not proto.stack and proto.what == "solver":
+            number = to_float(value)
+            self._note(rows, line, f"solver.{key}", value, value=math.nan if number is None else number)
+
+    def _layer_notes(self, layer: dict, rows: Rows) -> None:
+        names = layer.get("name")
+        layer_name = names[0][1] if names else None
+        for key, entries in layer.items():
+            if key == "name":
+                continue
+            for line, value in entries:
+                number = to_float(value)
+                self._note(rows, line, f"layer.{key}", value, layer=layer_name,
+                           value=math.nan if number is None else number)
+
+    # -- row helpers ------------------------------------------------------------------
+    @staticmethod
+    def _value(rows: Rows, line: int, series: str, token: str, seconds: float = math.nan, **where) -> None:
+        value = to_float(token)
+        if value is None:
+            rows.note(line, series, f"unreadable value {token!r}", seconds=seconds, **where)
+        else:
+            rows.add(line, series, value, seconds=seconds, **where)
+
+    @staticmethod
+    def _note(rows: Rows, line: int, series: str, text: str, **where) -> None:
+        rows.note(line, series, text, **where)
+
+
+def _kind_of(m) -> str:
+    for kind in KINDS:
+        if m.group(kind) is not None:
+            return kind
+    raise AssertionError("LINE matched no message kind")
+
+
+def _flush_pending(pending: Rows, rows: Rows, iteration: int) -> None:
+    steps = pending.columns["step"]
+    for i in range(len(steps)):
+        if steps[i] is None:
+            steps[i] = iteration
+    rows.extend(pending)
+
+
+def sniff(head: list[str]) -> int:
+    """Caffe if solver or net messages appear in the head of the input."""
+    score = 0
+    for line in head:
+        if LINE.match(line) and ("Iteration" in line or "net output" in line or "from parameters" in line):
+            score += 3
+        elif "solver.cpp:" in line or "net.cpp:" in line or "caffe.cpp:" in line:
+            score += 2
+    return score
+
+
+def start() -> CaffeLineParser:
+    return CaffeLineParser()

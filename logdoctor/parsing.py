@@ -1,0 +1,186 @@
+"""Blocks in, event-table pieces out: format detection, fallback chain, segments, line accounting.
+
+:class:`TableStream` is the one place a parser's output becomes table rows; it
+serves ``parse``, ``diagnose`` and ``watch`` alike, for a whole file (one call
+per block until the end) or a live stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from logdoctor import parsers, table
+from logdoctor.model import ParseStats, UsageError
+from logdoctor.parsers.base import Batch, Rows
+from logdoctor.sources import Block, blocks_from_chunks, display_name, read_chunks
+
+HEAD_LINES = 400
+HEAD_BYTES = 1 << 16
+
+# Per physical line: 0 unknown, 1 recognised (known text that carries no value), 2 produced rows.
+UNKNOWN, RECOGNISED, ROWS = 0, 1, 2
+
+
+@dataclass
+class ParseResult:
+    """A whole input parsed: the table, and what became of every line."""
+
+    table: pd.DataFrame
+    stats: ParseStats
+
+
+class TableStream:
+    """Feeds blocks through the chosen parser (and the others for lines it does not know).
+
+    The format is chosen from the first ``HEAD_LINES`` logical lines unless it is forced;
+    until then blocks are held back.  ``feed`` returns the new rows as a table piece.
+    """
+
+    def __init__(self, parser: str = "auto", path: str = "-") -> None:
+        self.path = display_name(path)
+        self.forced = None if parser == "auto" else parsers.get(parser)
+        self.chain: list = []
+        self.held: list[Block] = []
+        self.held_lines = 0
+        self.segment = 0
+        self.last_step: dict[str, float] = {}   # per series, for segments across blocks
+        self.last_epoch: dict[str, float] = {}
+        self.counts = np.zeros(3, dtype=np.int64)
+        self.used: set[str] = set()
+
+    # -- public ------------------------------------------------------------------------
+    @property
+    def parser_name(self) -> str:
+        return self.chain[0][0].name if self.chain else (self.forced.name if self.forced else "unknown")
+
+    def feed(self, block: Block) -> pd.DataFrame:
+        if not self.chain:
+            self.held.append(block)
+            self.held_lines += len(block)
+            if self.forced is None and self.held_lines < HEAD_LINES and sum(len(b.text) for b in self.held) < HEAD_BYTES:
+                return table.empty_table()
+            self._choose()
+            held, self.held = self.held, []
+            return table.concat([self._parse(b) for b in held])
+        return self._parse(block)
+
+    def close(self) -> pd.DataFrame:
+        pieces = []
+        if not self.chain:
+            if not self.held or all(not b.text.strip() for b in self.held):
+                raise UsageError(f"{self.path}: empty input")
+            self._choose()
+            held, self.held = self.held, []
+            pieces = [self._parse(b) for b in held]
+        rows = Rows()
+        for parser, state in self.chain:
+            rows.extend(state.close().rows)
+        pieces.append(self._frame(rows))
+        return table.concat(pieces)
+
+    def stats(self) -> ParseStats:
+        counts = self.counts
+        return ParseStats(parser=self.parser_name, lines=int(counts.sum()),
+                          lines_with_rows=int(counts[ROWS]), lines_recognised=int(counts[RECOGNISED]),
+                          lines_unknown=int(counts[UNKNOWN]), parsers_used=tuple(sorted(self.used)))
+
+    # -- internals ------------------------------------------------------------------------
+    def _choose(self) -> None:
+        head = [line for b in self.held for line in b.lines][:HEAD_LINES]
+        primary = self.forced or parsers.detect(head)
+        if primary is None:
+            tried = ", ".join(parsers.names())
+            raise UsageError(f"{self.path}: unrecognised log format (tried {tried}); "
+                             f"force one with --parser NAME")
+        order = [primary] + [p for p in parsers.PARSERS if p is not primary]
+        self.chain = [(p, p.start()) for p in order]
+
+    def _parse(self, block: Block) -> pd.DataFrame:
+        rows = Rows()
+        current = block
+        unknown: list[int] = list(range(len(block)))
+        for parser, state in self.chain:
+            batch: Batch = state.feed(current)
+            if len(batch.rows):
+                self.used.add(parser.name)
+                rows.extend(batch.rows)
+            unknown = [i for i in batch.unknown if current.lines[i].strip()]
+            if not unknown:
+                break
+            current = _sub_block(current, unknown)
+            unknown = list(range(len(current)))
+        unknown_lines = [current.line_of(i) for i in unknown] if unknown else []
+        frame = self._frame(rows)
+        self._account(block, frame, unknown_lines)
+        return frame
+
+    def _frame(self, rows: Rows) -> pd.DataFrame:
+        frame = table.frame_from_columns(rows.columns)
+        if len(frame):
+            if not frame["line"].is_monotonic_increasing:
+                frame = frame.sort_values("line", kind="stable").reset_index(drop=True)
+            frame["segment"] = self._segments(frame)
+        return frame
+
+    def _segments(self, frame: pd.DataFrame) -> np.ndarray:
+        """Number the runs in a log: a series whose training step or epoch goes back starts a new one.
+
+        Each series is compared with itself, because multi-GPU forks print one series a step
+        behind another (NVCaffe's ``lr`` of iteration 39 after the display of iteration 40).
+        """
+        train = (frame["phase"] == "train").to_numpy() & (frame["kind"] == "metric").to_numpy()
+        starts = np.zeros(len(frame), dtype=bool)
+        for column, last in (("step", self.last_step), ("epoch", self.last_epoch)):
+            values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+            idx = np.flatnonzero(train & ~np.isnan(values))
+            if not len(idx):
+                continue
+            sub = pd.DataFrame({"name": frame["name"].to_numpy()[idx], "value": values[idx]})
+            previous = sub.groupby("name", sort=False)["value"].shift(1)
+            first = previous.isna()
+            previous[first] = sub.loc[first, "name"].map(last).astype("float64")
+            starts[idx[(sub["value"] < previous).to_numpy()]] = True
+            for series, value in sub.groupby("name", sort=False)["value"].last().items():
+                last[series] = value
+        segments = self.segment + np.cumsum(starts)
+        self.segment = int(segments[-1])
+        return segments
+
+    def _account(self, block: Block, frame: pd.DataFrame, unknown_lines: list[int]) -> None:
+        first, last = block.first, block.last
+        status = np.full(last - first + 1, RECOGNISED, dtype=np.int8)
+        if block.physical is not None:
+            # A redrawn line is unknown only when every state of it is unknown.
+            states = np.bincount(np.asarray(block.physical) - first, minlength=len(status))
+            misses = np.bincount(np.asarray(unknown_lines, dtype=np.int64) - first, minlength=len(status))
+            status[(misses == states) & (states > 0)] = UNKNOWN
+        elif unknown_lines:
+            status[np.asarray(unknown_lines, dtype=np.int64) - first] = UNKNOWN
+        if len(frame):
+            lines = frame["line"].to_numpy()
+            lines = lines[(lines >= first) & (lines <= last)]
+            status[lines - first] = ROWS
+        self.counts += np.bincount(status, minlength=3)[:3]
+
+
+def _sub_block(block: Block, indices: list[int]) -> Block:
+    """The logical lines ``indices`` of ``block`` as a block of their own (for the next parser)."""
+    lines = block.lines
+    return Block("\n".join(lines[i] for i in indices) + "\n", block.line_of(indices[0]),
+                 block.line_of(indices[-1]), [block.line_of(i) for i in indices])
+
+
+def parse_chunks(chunks, parser: str = "auto", path: str = "-") -> ParseResult:
+    """Parse a whole input given as byte chunks."""
+    stream = TableStream(parser, path)
+    pieces = [stream.feed(block) for block in blocks_from_chunks(chunks)]
+    pieces.append(stream.close())
+    return ParseResult(table.concat(pieces), stream.stats())
+
+
+def parse_path(path: str, parser: str = "auto") -> ParseResult:
+    """Parse the log at ``path`` (``-`` is stdin)."""
+    return parse_chunks(read_chunks(path), parser, path)

@@ -1,0 +1,266 @@
+"""Bytes in, blocks of logical lines out: files, stdin, gzip; encodings; terminal redraws.
+
+Terminal noise is handled here, once, for every parser:
+
+* ``\\r`` and runs of ``\\b`` redraw a progress bar inside one physical line; each
+  drawn state becomes a logical line of its own, all pointing at that physical line;
+* ANSI escape sequences (colour, cursor movement) are removed;
+* CRLF line ends, NUL bytes and invalid UTF-8 (replaced by U+FFFD) are tolerated.
+
+A :class:`Block` is a run of complete logical lines; parsers never see partial lines.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import os
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from typing import BinaryIO, Iterator
+
+import regex
+
+from logdoctor.model import UsageError
+
+CHUNK_SIZE = 1 << 22
+
+ANSI = regex.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI: colours, cursor moves, erase line
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[@-Z\\-_]"                    # two-byte escapes
+)
+REDRAW = regex.compile(r"(\r|\x08+)")
+NOISE = regex.compile(r"[\r\x08\x1b]")
+
+
+@dataclass
+class Block:
+    """Complete logical lines, each ending in ``\\n``, and where they stand in the input.
+
+    ``physical`` maps a logical line to its physical line when redraws split one
+    physical line into several states; ``None`` means logical line *i* is physical
+    line ``first + i``.  ``last`` is the last physical line the block covers.
+    """
+
+    text: str
+    first: int
+    last: int
+    physical: list[int] | None = None
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")[:-1]
+
+    def line_of(self, index: int) -> int:
+        """Physical line number of logical line ``index``."""
+        return self.first + index if self.physical is None else self.physical[index]
+
+    def __len__(self) -> int:
+        return self.text.count("\n")
+
+
+def redraw_states(line: str) -> list[str]:
+    """The states a terminal showed while ``line`` was redrawn with ``\\r`` and ``\\b``.
+
+    ``\\r`` starts a new state (progress bars pad themselves to cover the old
+    one); a run of k backspaces deletes k characters.  Blank and repeated states
+    are dropped; a line that only ever showed blanks yields one empty state.
+    """
+    states: list[str] = []
+    screen = ""
+    for token in REDRAW.split(line):
+        if not token:
+            continue
+        if token == "\r" or token[0] == "\x08":
+            if screen.strip() and (not states or states[-1] != screen):
+                states.append(screen)
+            screen = "" if token == "\r" else screen[: max(0, len(screen) - len(token))]
+        else:
+            screen += token
+    if screen.strip() and (not states or states[-1] != screen):
+        states.append(screen)
+    return states or [""]
+
+
+def make_block(text: str, first: int) -> Block:
+    """Turn decoded complete physical lines (ending with ``\\n``) into a block."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    count = text.count("\n")
+    if not NOISE.search(text):
+        return Block(text, first, first + count - 1)
+    logical: list[str] = []
+    physical: list[int] = []
+    for offset, line in enumerate(text.split("\n")[:-1]):
+        if "\x1b" in line:
+            line = ANSI.sub("", line)
+        if line.endswith("\r"):
+            line = line.rstrip("\r")
+        if "\r" in line or "\x08" in line:
+            states = redraw_states(line)
+        else:
+            states = [line]
+        logical.extend(states)
+        physical.extend([first + offset] * len(states))
+    return Block("\n".join(logical) + "\n", first, first + count - 1, physical)
+
+
+class LineSplitter:
+    """Cuts a byte stream at newlines and hands out blocks of complete lines.
+
+    State is the point here: the partial last line waits for its newline, and the
+    line counter runs across chunks, so any chunking gives the same lines.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[bytes] = []
+        self._next_line = 1
+
+    @property
+    def lines_seen(self) -> int:
+        return self._next_line - 1
+
+    def feed(self, data: bytes) -> Block | None:
+        """Add bytes; return the block of lines they completed, if any."""
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            if data:
+                self._pending.append(data)
+            return None
+        head = b"".join(self._pending) + data[: cut + 1] if self._pending else data[: cut + 1]
+        self._pending = [data[cut + 1 :]] if cut + 1 < len(data) else []
+        return self._block(head)
+
+    def close(self) -> Block | None:
+        """End of input: a last line without newline is still a line."""
+        if not self._pending:
+            return None
+        head = b"".join(self._pending) + b"\n"
+        self._pending = []
+        return self._block(head)
+
+    def _block(self, raw: bytes) -> Block:
+        block = make_block(raw.decode("utf-8", "replace"), self._next_line)
+        self._next_line = block.last + 1
+        return block
+
+
+def blocks_from_chunks(chunks: Iterator[bytes]) -> Iterator[Block]:
+    """Blocks from a sequence of byte chunks (any chunking gives the same lines)."""
+    splitter = LineSplitter()
+    for chunk in chunks:
+        block = splitter.feed(chunk)
+        if block is not None:
+            yield block
+    block = splitter.close()
+    if block is not None:
+        yield block
+
+
+# ---------------------------------------------------------------- opening inputs
+
+GZIP_MAGIC = b"\x1f\x8b"
+BOMS = ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def open_binary(path: str) -> BinaryIO:
+    """Open a path (or ``-``) for reading bytes, with one-line errors."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        if os.path.isdir(path):
+            raise UsageError(f"{path}: is a directory, not a log file")
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except PermissionError:
+        raise UsageError(f"{path}: permission denied") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot open ({error.strerror or error})") from None
+
+
+def looks_binary(head: bytes) -> bool:
+    """True for data that is not a text log (model weights, images, archives)."""
+    if not head:
+        return False
+    sample = head[:8192]
+    nul = sample.count(b"\x00")
+    if nul > len(sample) // 8:
+        return True
+    text = sample.decode("utf-8", "replace")
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r\x08\x1b\x0c"))
+    return bad > len(text) // 4
+
+
+def read_chunks(path: str, size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """The bytes of a log as UTF-8 chunks: gzip is opened, UTF-16 transcoded, binary refused."""
+    name = display_name(path)
+    stream = open_binary(path)
+    try:
+        try:
+            head = stream.read(size)
+        except OSError as error:
+            raise UsageError(f"{name}: cannot read ({error.strerror or error})") from None
+        if head.startswith(GZIP_MAGIC):
+            stream = gzip.GzipFile(fileobj=_Prepend(head, stream))
+            try:
+                head = stream.read(size)
+            except (OSError, EOFError) as error:
+                raise UsageError(f"{name}: damaged gzip data ({error})") from None
+        for bom, encoding in BOMS:
+            if head.startswith(bom):
+                yield from _transcode(head[len(bom):], stream, encoding, size)
+                return
+        if looks_binary(head):
+            raise UsageError(f"{name}: not a text log (binary data)")
+        if not head:
+            raise UsageError(f"{name}: empty input")
+        yield head
+        while True:
+            try:
+                chunk = stream.read(size)
+            except (OSError, EOFError) as error:
+                raise UsageError(f"{name}: cannot read ({error})") from None
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _transcode(head: bytes, stream: BinaryIO, encoding: str, size: int) -> Iterator[bytes]:
+    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    data = head
+    while data:
+        yield decoder.decode(data).encode("utf-8")
+        data = stream.read(size)
+    yield decoder.decode(b"", final=True).encode("utf-8")
+
+
+class _Prepend(io.RawIOBase):
+    """A readable stream that first returns ``head``, then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

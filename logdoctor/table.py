@@ -1,0 +1,93 @@
+"""The one schema of the event table, and the one place it is built.
+
+Long format, one row per value the log printed.  Absence is no row: a metric
+that was not printed has no row, so a non-finite ``value`` always means the log
+printed nan/inf.  Notes (kind ``note``) carry text: messages such as snapshots or
+early stopping, and configuration such as Caffe's solver parameters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PHASES = ("train", "val", "test")
+KINDS = ("metric", "note")
+
+# name -> pandas dtype.  The first nine columns are the common schema; the rest
+# are filled by the formats that have them and are missing (NA) elsewhere.
+SCHEMA: dict[str, object] = {
+    "line": "int64",        # 1-based physical line in the input
+    "seconds": "float64",   # since the first timestamp; NaN when the format has no clock
+    "epoch": "Int64",
+    "step": "Int64",        # iteration / global step
+    "phase": pd.CategoricalDtype(PHASES),
+    "kind": pd.CategoricalDtype(KINDS),
+    "name": "object",       # normalised metric name: loss, accuracy, lr, or the output's own name
+    "value": "float64",
+    "text": "object",       # raw text for notes; "" for metrics
+    "segment": "int64",     # run segment: increases when a step or epoch counter goes back (a restart)
+    "output": "Int64",      # Caffe: net output index #k
+    "net": "Int64",         # Caffe: test net index #i
+    "weight": "float64",    # Caffe: loss weight of the output
+    "layer": "object",      # Caffe debug_info / net definition: layer name
+    "blob": "object",       # Caffe debug_info: blob name or param index
+}
+COLUMNS = tuple(SCHEMA)
+
+# Defaults a parser need not fill in.
+DEFAULTS: dict[str, object] = {
+    "seconds": np.nan,
+    "epoch": None,
+    "step": None,
+    "phase": "train",
+    "kind": "metric",
+    "text": "",
+    "segment": 0,
+    "output": None,
+    "net": None,
+    "weight": np.nan,
+    "layer": None,
+    "blob": None,
+}
+
+
+def empty_table() -> pd.DataFrame:
+    """A table with the schema and no rows."""
+    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in SCHEMA.items()})
+
+
+def frame_from_columns(columns: dict[str, list]) -> pd.DataFrame:
+    """Build a table from equally long column lists (the parsers' output)."""
+    n = len(columns["line"])
+    if n == 0:
+        return empty_table()
+    data = {}
+    for name, dtype in SCHEMA.items():
+        values = columns.get(name)
+        if values is None:
+            values = [DEFAULTS[name]] * n
+        if dtype == "Int64":
+            data[name] = pd.array(values, dtype="Int64")
+        elif dtype == "float64":
+            data[name] = np.asarray(values, dtype="float64")
+        elif dtype == "int64":
+            data[name] = np.asarray(values, dtype="int64")
+        else:
+            data[name] = pd.Series(values, dtype=dtype)
+    frame = pd.DataFrame(data)
+    return frame
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate tables keeping the schema (categoricals stay categorical)."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_table()
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    out = pd.concat(frames, ignore_index=True)
+    for name, dtype in SCHEMA.items():
+        if isinstance(dtype, pd.CategoricalDtype) and out[name].dtype != dtype:
+            out[name] = out[name].astype(dtype)
+    return out
