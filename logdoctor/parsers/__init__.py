@@ -8,9 +8,10 @@ others in this order.  The generic key/value parser, when present, comes last.
 from __future__ import annotations
 
 from logdoctor.model import UsageError
-from logdoctor.parsers import caffe
+from logdoctor.parsers import caffe, hf, keras, lightning, plain
 
-PARSERS = (caffe,)
+# Specific formats first; the generic key/value parser last.
+PARSERS = (caffe, keras, lightning, hf, plain)
 BY_NAME = {parser.name: parser for parser in PARSERS}
 
 
