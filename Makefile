@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-DEMO_LOG ?= fixtures/caffe/r02.log
+DEMO_LOG ?= fixtures/caffe-generated/r02.log
 
 .PHONY: demo test bench clean
 

@@ -170,7 +170,10 @@ class CaffeLineParser:
         others = ((m.start(), 1, m) for m in UNPREFIXED.finditer(text))
         fatals = ((m.start(), 2, m) for m in GLOG_FATAL.finditer(text)) if "\nF" in text or text[:1] == "F" else ()
         index, position, handled_at = 0, 0, -1
+        end = len(text)
         for start, source, match in heapq.merge(matches, others, fatals, key=lambda t: (t[0], t[1])):
+            if start == end:  # the empty line "after" the final newline is no line
+                break
             index += text.count("\n", position, start)
             position = start
             if source == 0:
@@ -178,8 +181,6 @@ class CaffeLineParser:
                 handled_at = start
             elif source == 1:
                 if start == handled_at:
-                    continue
-                if match.end() == len(text):  # the empty match after the final newline
                     continue
                 self._unprefixed(match.group("text"), index, block, rows, unknown)
             else:

@@ -1,0 +1,228 @@
+"""The Caffe parser against real Caffe logs: independent counts, exact values, golden tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import regex
+
+from logdoctor.parsing import parse_chunks
+from tests.conftest import FIXTURES, logs, parse_fixture, parse_text
+
+CAFFE_LOGS = logs("caffe") + logs("caffe-generated")
+
+# Independent counts: plain regexes over the raw lines, nothing shared with the parser.
+TRAIN_OUTPUT = regex.compile(rb"Train net output #\d+: ")
+TEST_OUTPUT = regex.compile(rb"Test net output #\d+: ")
+LR = regex.compile(rb"Iteration \d+, lr = ")
+DISPLAY = regex.compile(rb"Iteration \d+(?: \([^)]*\))?, loss = ")
+NON_FINITE = regex.compile(rb"(?:Iteration \d+(?: \([^)]*\))?, (?:loss|lr) = |net output #\d+: .* = |Test loss: )"
+                           rb"[-+]?(?:nan|inf)\b")
+MAIN_SERIES_LINES = ("train net outputs", "test net outputs", "lr", "display")
+
+
+def raw_lines(path):
+    return path.read_bytes().split(b"\n")
+
+
+def count_lines(lines, pattern):
+    return sum(1 for line in lines if pattern.search(line))
+
+
+@pytest.fixture(scope="module", params=CAFFE_LOGS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def parsed(request):
+    path = request.param
+    return path, parse_fixture(f"{path.parent.name}/{path.name}")
+
+
+def test_caffe_logs_are_detected_as_caffe(parsed):
+    _, result = parsed
+    assert result.stats.parser == "caffe"
+
+
+def test_every_output_lr_and_display_line_is_a_row(parsed):
+    path, result = parsed
+    lines, t = raw_lines(path), result.table
+    train_outputs = t[(t.phase == "train") & t.output.notna()]
+    test_outputs = t[(t.phase == "test") & t.output.notna()]
+    display = t[(t.phase == "train") & (t.name == "loss") & t.output.isna()]
+    assert len(train_outputs) == count_lines(lines, TRAIN_OUTPUT)
+    assert len(test_outputs) == count_lines(lines, TEST_OUTPUT)
+    assert (t.name == "lr").sum() == count_lines(lines, LR)
+    assert len(display) == count_lines(lines, DISPLAY)
+
+
+def test_non_finite_values_sit_at_the_exact_lines(parsed):
+    path, result = parsed
+    expected = {i + 1 for i, line in enumerate(raw_lines(path)) if NON_FINITE.search(line)}
+    t = result.table
+    main = t[(t.kind == "metric") & ~t.name.str.startswith("debug.") & (t.name != "grad_norm")]
+    found = set(main.loc[~np.isfinite(main.value), "line"])
+    assert found == expected
+
+
+def test_every_line_is_accounted_for(parsed):
+    path, result = parsed
+    s = result.stats
+    assert s.lines == len(path.read_bytes().rstrip(b"\n").split(b"\n"))
+    assert s.lines_with_rows + s.lines_recognised + s.lines_unknown == s.lines
+    assert s.lines_with_rows == result.table.line.nunique()
+
+
+@pytest.mark.parametrize("name", ["r14", "r06"])
+def test_golden_tables(name):
+    table = parse_fixture(f"caffe-generated/{name}.log").table
+    metrics = table[table.kind == "metric"][["line", "step", "phase", "name", "output", "net", "weight", "value"]]
+    golden = pd.read_csv(FIXTURES / "golden" / f"{name}.metrics.csv")
+    got = metrics.reset_index(drop=True)
+    assert list(got.line) == list(golden.line)
+    assert list(got.step.astype("float")) == list(golden.step.astype("float"))
+    assert list(got.phase.astype(str)) == list(golden.phase)
+    assert list(got.name) == list(golden.name)
+    np.testing.assert_array_equal(got.output.astype("float").to_numpy(), golden.output.to_numpy(dtype=float))
+    np.testing.assert_array_equal(got.net.astype("float").to_numpy(), golden.net.to_numpy(dtype=float))
+    np.testing.assert_array_equal(got.weight.to_numpy(), golden.weight.to_numpy(dtype=float))
+    np.testing.assert_array_equal(got.value.to_numpy(), golden.value.to_numpy(dtype=float))
+
+
+def row(table, line, name=None):
+    rows = table[table.line == line]
+    if name is not None:
+        rows = rows[rows.name == name]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+def test_explosion_values_inf_and_nan_are_kept():
+    t = parse_fixture("caffe-generated/r14.log").table
+    assert row(t, 291).value == 1.07177e08 and row(t, 291).step == 10
+    assert row(t, 294).value == math.inf
+    assert math.isnan(row(t, 297).value) and row(t, 297).step == 14
+
+
+def test_lr_nan_line_of_a_poly_policy_without_max_iter():
+    t = parse_fixture("caffe-generated/r03.log").table
+    lr = row(t, 313)
+    assert lr["name"] == "lr" and lr.step == 0 and math.isnan(lr.value)
+    assert row(t, 316, "lr").value == math.inf
+    solver = t[t.name.str.startswith("solver.")]
+    assert dict(zip(solver.name, solver.text))["solver.lr_policy"] == "poly"
+    assert dict(zip(solver.name, solver.value))["solver.power"] == 0.5
+    assert "solver.max_iter" not in set(solver.name)
+
+
+def test_multi_loss_outputs_carry_index_and_loss_weight():
+    t = parse_fixture("caffe-generated/r06.log").table
+    reg = row(t, 453)
+    assert (reg["name"], reg.output, reg.weight, reg.value, reg.step) == ("loss_reg", 1, 0.3, 22957.5, 5)
+    test = row(t, 446)
+    assert (test.phase, test["name"], test.net, test.step) == ("test", "loss_reg", 0, 0)
+
+
+def test_output_names_with_spaces_and_a_nan_speed_field():
+    t = parse_fixture("caffe/ssdh-4loss-names-with-spaces-negative-loss.log").table
+    assert (row(t, 1784)["name"], row(t, 1784).weight, row(t, 1784).value) == ("loss: reconstruction-error", 0.001, 16182.7)
+    assert row(t, 1783).value == -0.030876
+    display = row(t, 1780)
+    assert (display["name"], display.value, display.step) == ("loss", 19.3865, 0)  # the -nan speed is not a value
+
+
+def test_debug_info_rows_name_layer_and_blob():
+    t = parse_fixture("caffe-generated/r05.log").table
+    top = row(t, 648)
+    assert (top["name"], top.layer, top.blob, top.value, top.step, top.phase) == (
+        "debug.forward.top", "ip2", "ip2", 245.7, 1, "train")
+    backward = row(t, 632)
+    assert (backward["name"], backward.layer, backward.blob, backward.step) == ("debug.backward.bottom", "ip2", "ip1", 0)
+    test_forward = row(t, 319)
+    assert (test_forward.phase, test_forward.step, test_forward.net) == ("test", 0, 0)
+    norms = t[t.name == "debug.params.diff_l2"]
+    assert len(norms) == 40
+
+
+def test_pooling_settings_of_the_printed_net():
+    t = parse_fixture("caffe-generated/r07.log").table
+    pool = t[(t.layer == "pool1") & t.name.str.startswith("layer.")]
+    settings = dict(zip(pool.name, pool.text))
+    assert settings == {"layer.type": "Pooling", "layer.pool": "AVE", "layer.kernel_size": "3", "layer.stride": "5"}
+
+
+def test_glog_time_becomes_seconds_since_the_first_line():
+    t = parse_fixture("caffe-generated/r15.log").table  # glog 0.6 with the year in the prefix
+    timed = t[t.seconds.notna()]
+    assert timed.seconds.iloc[0] == 0.0
+    assert timed.seconds.is_monotonic_increasing and timed.seconds.iloc[-1] > 0
+
+
+def test_new_year_does_not_make_time_go_back():
+    log = ("I1231 23:59:59.000000 1 solver.cpp:239] Iteration 0, loss = 2\n"
+           "I0101 00:00:01.500000 1 solver.cpp:239] Iteration 10, loss = 1\n")
+    t = parse_text(log).table
+    assert list(t.seconds) == [0.0, 2.5]
+
+
+def test_resumed_run_restores_and_continues_in_one_segment():
+    t = parse_fixture("caffe-generated/r11b.log").table
+    restore = row(t, 315)
+    assert (restore.kind, restore["name"]) == ("note", "restore")
+    assert restore.text == "snap/r11_iter_300.solverstate"
+    assert t.segment.max() == 0
+
+
+def test_an_iteration_going_back_starts_a_new_segment():
+    log = "".join(f"I0101 00:00:0{i}.0 1 solver.cpp:239] Iteration {it}, loss = 1\n"
+                  for i, it in enumerate([0, 10, 20, 10, 20]))
+    t = parse_text(log).table
+    assert list(t.segment) == [0, 0, 0, 1, 1]
+
+
+def test_multi_gpu_fork_lines_with_rank_tags():
+    t = parse_fixture("caffe/nvcaffe-cifar10-debug-info-forward-backward-multigpu.log").table
+    display = t[(t.name == "loss") & t.output.isna() & (t.phase == "train")]
+    assert display.step.iloc[0] == 0 and display.value.iloc[0] == 2.30193
+    assert t.segment.max() == 0  # lr of iteration 39 printed after the display of 40 is not a restart
+
+
+def test_log_starting_mid_run_without_header():
+    result = parse_fixture("caffe/shermannet-midrun-no-header-plateau-then-learns.log")
+    first = result.table.iloc[0]
+    assert (first.line, first.step, first["name"], first.value) == (1, 1880, "loss", 2.28188)
+
+
+def test_lines_without_glog_prefix_still_parse():
+    t = parse_text("Iteration 5, loss = 0.5\n    Train net output #0: loss = 0.5 (* 1 = 0.5 loss)\n"
+                   "Iteration 5, lr = 0.01\n").table
+    assert list(zip(t.name, t.value, t.step)) == [("loss", 0.5, 5), ("loss", 0.5, 5), ("lr", 0.01, 5)]
+
+
+def test_windows_and_other_non_finite_spellings():
+    log = "".join(f"Iteration {i}, loss = {token}\n" for i, token in
+                  enumerate(["1.#QNAN", "-1.#IND", "nan(ind)", "Infinity", "1e+400", "-inf"]))
+    values = list(parse_text(log).table.value)
+    assert [math.isnan(v) for v in values[:3]] == [True, True, True]
+    assert values[3:] == [math.inf, math.inf, -math.inf]
+
+
+def test_an_unreadable_value_is_a_note_not_a_silent_skip():
+    t = parse_text("I0101 00:00:00.0 1 solver.cpp:1] Iteration 3, loss = 0x1.8p+1\n").table
+    assert (t.kind.iloc[0], t.name.iloc[0], t.step.iloc[0]) == ("note", "loss", 3)
+    assert "0x1.8p+1" in t.text.iloc[0]
+
+
+def test_messages_become_notes():
+    t = parse_fixture("caffe-generated/r16.log").table
+    notes = t[t.kind == "note"]
+    assert {"snapshot", "done", "crash", "solving", "lr_policy"} <= set(notes.name)
+
+
+@pytest.mark.parametrize("relative", ["caffe-generated/r05.log", "caffe/skaffe-siamese-ansi-colored-solver-lines.log"])
+def test_any_chunking_gives_the_same_table(relative):
+    data = (FIXTURES / relative).read_bytes()
+    whole = parse_chunks([data]).table
+    rng = np.random.default_rng(7)
+    cuts = sorted(set(rng.integers(1, len(data), 40).tolist()))
+    pieces = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+    pd.testing.assert_frame_equal(parse_chunks(pieces).table, whole)
