@@ -16,6 +16,7 @@ from logdoctor import __version__
 from logdoctor.model import UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+FAIL_ON = ("error", "warning", "info", "never")
 
 
 class Group(click.Group):
@@ -73,3 +74,99 @@ def list_parsers() -> None:
 
     for parser in parsers.PARSERS:
         click.echo(f"{parser.name:<10} {parser.description}")
+
+
+def rule_options(f):
+    f = click.option("--set", "settings", multiple=True, metavar="RULE.FIELD=VALUE",
+                     help="Change a rule threshold, e.g. --set loss-explosion.factor=20 (repeatable).")(f)
+    f = click.option("--ignore", multiple=True, metavar="CODE|SLUG",
+                     help="Skip rules by code prefix or slug, comma-separated (repeatable).")(f)
+    f = click.option("--select", multiple=True, metavar="CODE|SLUG",
+                     help="Run only these rules: code prefix (LD1) or slug, comma-separated (repeatable).")(f)
+    return f
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _color(no_color_flag: bool = False) -> bool:
+    import os
+
+    return not no_color_flag and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+@main.command()
+@click.argument("paths", metavar="FILE...|-", nargs=-1, required=True)
+@parser_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="text for people (with charts), json (versioned, for machines), github (workflow annotations).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit 1 when a finding of at least this severity is found.")
+@click.option("--no-plot", is_flag=True, help="No charts in the text report.")
+@rule_options
+def diagnose(paths, parser, fmt, fail_on, no_plot, select, ignore, settings) -> None:
+    """Diagnose training logs: what went wrong, where, and what to do.
+
+    Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
+    2 usage error, unreadable or unrecognisable input.
+    """
+    import shutil
+
+    from logdoctor import engine, reporters
+    from logdoctor.model import Severity
+    from logdoctor.series import Run
+
+    rules = engine.select_rules(_split(select), _split(ignore), settings)
+    reporter = reporters.for_diagnose(fmt, plot=fmt == "text" and not no_plot, color=_color(),
+                                      width=min(shutil.get_terminal_size((100, 24)).columns, 160) - 2)
+    reporter.start()
+    reports, failed = [], False
+    for path in paths:
+        try:
+            analyzer = engine.diagnose_path(path, parser, rules)
+        except UsageError as error:
+            click.echo(f"logdoctor: {error}", err=True)
+            failed = True
+            continue
+        report = analyzer.report()
+        reports.append(report)
+        reporter.file(report, Run(analyzer.table()))
+    reporter.end(reports)
+    code = engine.exit_code(reports, None if fail_on == "never" else Severity.parse(fail_on))
+    sys.exit(EXIT_USAGE if failed else code)
+
+
+@main.command("rules")
+def list_rules() -> None:
+    """List the rules: code, slug, severity, and what each detects."""
+    from logdoctor.rules import RULES
+
+    for rule in RULES:
+        summary = rule.doc().splitlines()[0].split(": ", 1)[-1]
+        click.echo(f"{rule.code}  {rule.name:<30} {rule.severity!s:<8} {summary}")
+
+
+@main.command()
+@click.argument("rule", metavar="CODE|SLUG")
+def explain(rule: str) -> None:
+    """Print one rule's documentation, thresholds and examples."""
+    import dataclasses
+
+    from logdoctor.engine import find_rule
+
+    cls = find_rule(rule)
+    click.echo(f"{cls.code} {cls.name} ({cls.severity}{', judged on the whole run' if cls.final else ''})\n")
+    click.echo(cls.doc())
+    fields = dataclasses.fields(cls)
+    if fields:
+        click.echo("\nThresholds (change with --set " + cls.name + ".FIELD=VALUE):")
+        for f in fields:
+            click.echo(f"  {f.name} = {f.default!r}")
+    for title, examples in (("Fires on", cls.fires_on), ("Silent on", cls.silent_on)):
+        for example in examples:
+            click.echo(f"\n{title}:")
+            for line in example.rstrip("\n").splitlines()[:14]:
+                click.echo(f"    {line}")
+            if example.count("\n") > 14:
+                click.echo("    ...")

@@ -214,8 +214,8 @@ class CaffeLineParser:
             self._value(rows, line, "loss", m.group("v"), seconds, step=self.iteration)
         elif kind == "output":
             train = m.group("phase") == "Train"
-            if train:
-                self.testing = False
+            # Test outputs close a test pass: [Forward] lines after them belong to training.
+            self.testing = False
             weight = to_float(m.group("w")) if m.group("w") else math.nan
             self._value(rows, line, m.group("name").strip(), m.group("v"), seconds,
                         phase="train" if train else "test",

@@ -1,0 +1,175 @@
+"""Rules over the event table: the one loop shared by ``diagnose`` and ``watch``.
+
+:class:`Analyzer` takes blocks of lines as they come — all of a file at once, or
+a live stream a little at a time — and reports each finding once, the first time
+the lines that prove it have been seen.  ``diagnose`` is a stream that ends:
+feed everything, then ``close``.  Selection of rules, threshold overrides and the
+exit code are decided here, nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pandas as pd
+
+from logdoctor import table as tables
+from logdoctor.model import FileReport, Finding, Severity, UsageError
+from logdoctor.parsing import TableStream
+from logdoctor.rules import RULES
+from logdoctor.rules.base import Rule
+from logdoctor.series import Run
+from logdoctor.sources import Block, blocks_from_chunks, display_name, read_chunks
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+# ---------------------------------------------------------------- choosing rules
+
+def find_rule(token: str) -> type[Rule]:
+    """A rule class by code (``LD101``) or slug (``loss-explosion``)."""
+    for rule in RULES:
+        if token.upper() == rule.code or token.lower() == rule.name:
+            return rule
+    raise UsageError(f"unknown rule {token!r}: see `logdoctor rules`")
+
+
+def _matches(rule: type[Rule], token: str) -> bool:
+    token = token.strip()
+    return rule.code.startswith(token.upper()) or rule.name == token.lower()
+
+
+def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = (),
+                 settings: Iterable[str] = ()) -> tuple[Rule, ...]:
+    """Rule instances after ``--select``/``--ignore`` (code prefix or slug) and ``--set rule.field=value``."""
+    select, ignore = [t for t in select if t.strip()], [t for t in ignore if t.strip()]
+    for token in (*select, *ignore):
+        if not any(_matches(rule, token) for rule in RULES):
+            raise UsageError(f"--select/--ignore {token!r} matches no rule: see `logdoctor rules`")
+    chosen = [r for r in RULES if (not select or any(_matches(r, t) for t in select))
+              and not any(_matches(r, t) for t in ignore)]
+    overrides: dict[type[Rule], dict[str, object]] = {}
+    for item in settings:
+        rule, name, value = _parse_setting(item)
+        overrides.setdefault(rule, {})[name] = value
+    return tuple(rule(**overrides.get(rule, {})) for rule in chosen)
+
+
+def _parse_setting(item: str) -> tuple[type[Rule], str, object]:
+    target, sep, raw = item.partition("=")
+    rule_token, dot, field_name = target.partition(".")
+    if not sep or not dot:
+        raise UsageError(f"--set {item!r}: expected RULE.FIELD=VALUE, e.g. loss-explosion.factor=20")
+    rule = find_rule(rule_token)
+    fields = {f.name: f for f in dataclasses.fields(rule)}
+    if field_name not in fields:
+        raise UsageError(f"--set {item!r}: {rule.name} has no threshold {field_name!r} "
+                         f"(it has {', '.join(fields) or 'none'})")
+    kind = type(fields[field_name].default)
+    try:
+        value = kind(raw) if kind is not bool else raw.lower() in ("1", "true", "yes", "on")
+    except ValueError:
+        raise UsageError(f"--set {item!r}: {field_name} takes a {kind.__name__}") from None
+    return rule, field_name, value
+
+
+# ---------------------------------------------------------------- running rules
+
+def check(run: Run, rules: Iterable[Rule]) -> list[Finding]:
+    """Every finding of ``rules`` on ``run`` (final rules only when the run is final), by line."""
+    found: dict[tuple, Finding] = {}
+    for rule in rules:
+        if rule.final and not run.final:
+            continue
+        for finding in rule.check(run):
+            found.setdefault(finding.key, finding)
+    return sorted(found.values(), key=_order)
+
+
+def _order(finding: Finding) -> tuple:
+    return (finding.line if finding.line is not None else 0, -finding.severity, finding.code)
+
+
+@dataclass
+class Analyzer:
+    """Parses blocks as they arrive and reports each finding once, as soon as it is proven.
+
+    State is the point here: the table so far and the keys already reported.
+    """
+
+    rules: tuple[Rule, ...]
+    parser: str = "auto"
+    path: str = "-"
+    stream: TableStream = field(init=False)
+    pieces: list[pd.DataFrame] = field(default_factory=list, init=False)
+    reported: dict[tuple, Finding] = field(default_factory=dict, init=False)
+    fresh: bool = field(default=False, init=False)
+    closed: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.stream = TableStream(self.parser, self.path)
+
+    def feed(self, block: Block) -> None:
+        """Add lines; call :meth:`findings` when you want to know what they proved."""
+        piece = self.stream.feed(block)
+        if len(piece):
+            self.pieces.append(piece)
+            self.fresh = True
+
+    def findings(self) -> list[Finding]:
+        """Findings proven by the lines seen so far that were not reported before."""
+        if not self.fresh and not self.closed:
+            return []
+        self.fresh = False
+        return self._new(check(Run(self.table(), final=self.closed), self.rules))
+
+    def close(self) -> list[Finding]:
+        """End of input: parse what is held back, run every rule (final ones too), report the rest."""
+        piece = self.stream.close()
+        if len(piece):
+            self.pieces.append(piece)
+        self.closed = True
+        return self.findings()
+
+    def table(self) -> pd.DataFrame:
+        if len(self.pieces) > 1:
+            self.pieces = [tables.concat(self.pieces)]
+        return self.pieces[0] if self.pieces else tables.empty_table()
+
+    def report(self) -> FileReport:
+        stats = self.stream.stats()
+        return FileReport(path=display_name(self.path), parser=stats.parser, lines=stats.lines,
+                          events=len(self.table()), unparsed_lines=stats.lines_unknown,
+                          findings=tuple(sorted(self.reported.values(), key=_order)))
+
+    def _new(self, findings: list[Finding]) -> list[Finding]:
+        new = [f for f in findings if f.key not in self.reported]
+        for f in new:
+            self.reported[f.key] = f
+        return new
+
+
+def analyse_blocks(blocks: Iterable[Block], rules: tuple[Rule, ...], parser: str = "auto",
+                   path: str = "-") -> Analyzer:
+    """Run a whole input through an :class:`Analyzer` (a stream that ends)."""
+    analyzer = Analyzer(rules, parser, path)
+    for block in blocks:
+        analyzer.feed(block)
+    analyzer.close()
+    return analyzer
+
+
+def diagnose_path(path: str, parser: str = "auto", rules: tuple[Rule, ...] | None = None) -> Analyzer:
+    """Diagnose the log at ``path``; the analyzer holds the report and the table."""
+    rules = select_rules() if rules is None else rules
+    return analyse_blocks(blocks_from_chunks(read_chunks(path)), rules, parser, path)
+
+
+def exit_code(reports: Iterable[FileReport], fail_on: Severity | None) -> int:
+    """0 when nothing reaches ``fail_on`` (None: never fail), else 1."""
+    if fail_on is None:
+        return EXIT_OK
+    worst = max((f.severity for r in reports for f in r.findings), default=None)
+    return EXIT_FINDINGS if worst is not None and worst >= fail_on else EXIT_OK

@@ -1,0 +1,96 @@
+"""Shapes in a series that several rules ask about: a blow-up, the first non-finite value.
+
+Everything here is causal: whether value *i* starts an episode depends on the
+values up to *i* plus a bounded number after it, so a longer prefix of a live
+log never takes back what a shorter one proved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from logdoctor.series import Series, previous_median
+
+REFERENCE_WINDOW = 5
+
+
+@dataclass(frozen=True)
+class Explosion:
+    """A blow-up of a series: where the growth began, where it was proven, and the numbers."""
+
+    start: int            # index of the first value of the growth
+    proof: int            # index of the first value far above the reference
+    reference: float      # the level before the growth (median of the values before it)
+    peak: float           # largest finite value seen in the episode
+    first_nonfinite: int | None  # index of the first nan/inf after the start, if any
+
+
+def first_nonfinite(values: np.ndarray, start: int = 0) -> int | None:
+    bad = np.flatnonzero(~np.isfinite(values[start:]))
+    return int(bad[0]) + start if len(bad) else None
+
+
+def find_explosion(series: Series, factor: float, hold_factor: float, hold: int, final: bool,
+                   nan_growth: float) -> Explosion | None:
+    """The first blow-up of ``series``, if any.
+
+    A value at least ``factor`` times the median of the values before it (and above
+    the level the series started at, so that noise on a loss near zero is no
+    blow-up) is a blow-up when the series stays above ``hold_factor`` times that
+    reference for ``hold`` more values or until it turns non-finite.  At the end of
+    the input, fewer values suffice if all of them held.  A non-finite value right
+    after ``nan_growth``-fold growth over the last few values is a blow-up too.
+    """
+    values = series.values
+    finite = np.isfinite(values)
+    if finite.sum() < 2 and first_nonfinite(values) is None:
+        return None
+    reference = previous_median(np.where(finite, values, np.nan), REFERENCE_WINDOW)
+    start_level = values[finite][0] if finite.any() else np.nan
+    n = len(values)
+    for i in range(1, n):
+        if not finite[i]:
+            growth = _growth_before(values, i, nan_growth)
+            if growth is not None:
+                return _episode(values, growth, i, reference)
+            return None  # a nan with no growth before it is not a blow-up
+        ref = reference[i]
+        if not (ref > 0) or values[i] < factor * ref or values[i] < start_level:
+            continue
+        later = values[i + 1:i + 1 + hold]
+        ends = first_nonfinite(later)
+        window = later if ends is None else later[:ends]
+        held = bool(np.all(window >= hold_factor * ref))
+        complete = ends is not None or len(later) == hold or (final and len(later) > 0)
+        if held and complete:
+            return _episode(values, _walk_back(values, i, ref), i, reference)
+    return None
+
+
+def _growth_before(values: np.ndarray, i: int, nan_growth: float) -> int | None:
+    """Where a run of growth ending at non-finite value ``i`` began, if it grew ``nan_growth``-fold."""
+    j = i - 1
+    while j > 0 and np.isfinite(values[j - 1]) and values[j - 1] < values[j]:
+        j -= 1
+    if j < i - 1 and np.isfinite(values[j]) and values[j] > 0 and values[i - 1] >= nan_growth * values[j]:
+        return j + 1
+    return None
+
+
+def _walk_back(values: np.ndarray, i: int, reference: float) -> int:
+    """The first value of the climb that ends at ``i``: earlier values already rising above the reference."""
+    j = i
+    while j > 0 and np.isfinite(values[j - 1]) and values[j - 1] < values[j] and values[j - 1] > 1.5 * reference:
+        j -= 1
+    return j
+
+
+def _episode(values: np.ndarray, start: int, proof: int, reference: np.ndarray) -> Explosion:
+    ref = reference[start] if np.isfinite(reference[start]) else values[max(start - 1, 0)]
+    tail = values[start:]
+    finite_tail = tail[np.isfinite(tail)]
+    return Explosion(start=start, proof=proof, reference=float(ref),
+                     peak=float(finite_tail.max()) if len(finite_tail) else float("nan"),
+                     first_nonfinite=first_nonfinite(values, start))

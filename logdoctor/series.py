@@ -1,0 +1,197 @@
+"""The run as rules see it: series of values per segment, settings, notes, and small numeric helpers.
+
+A rule never looks at the raw table layout; it asks the :class:`Run` for series
+("the training loss of each run segment", "every accuracy", "the solver
+settings") and gets plain arrays.  Nothing here knows which framework printed
+the values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+GROUP = ["segment", "phase", "name", "output", "net", "layer", "blob"]
+
+# Preferred names of "the loss" of a phase, best first (Caffe's smoothed display loss and
+# Keras/HF "loss" first, Lightning's per-step and per-epoch variants next).
+LOSS_NAMES = ("loss", "loss_step", "loss_epoch", "total_loss", "train_loss")
+ACCURACY_NAMES = ("accuracy", "acc", "top1", "top-1", "accuracy_top1", "acc1", "top1_acc", "mean_token_accuracy")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One metric in one run segment, in log order."""
+
+    segment: int
+    phase: str
+    name: str
+    output: int | None
+    layer: str | None
+    blob: str | None
+    lines: np.ndarray
+    steps: np.ndarray      # float64, NaN where the log gave no step
+    epochs: np.ndarray     # float64, NaN where the log gave no epoch
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def label(self) -> str:
+        """How a person would name this series: ``loss``, ``test loss``, ``loss_reg (#1)``."""
+        text = self.name if self.phase == "train" else f"{self.phase} {self.name}"
+        if self.output is not None:
+            text += f" (#{self.output})"
+        return text
+
+    def step(self, i: int) -> int | None:
+        return None if np.isnan(self.steps[i]) else int(self.steps[i])
+
+    def epoch(self, i: int) -> int | None:
+        return None if np.isnan(self.epochs[i]) else int(self.epochs[i])
+
+    def where(self, i: int) -> str:
+        """``iteration 4,200`` / ``epoch 3`` / ``line 88``: the place of value ``i`` in words."""
+        if self.step(i) is not None:
+            return f"step {self.step(i):,}"
+        if self.epoch(i) is not None:
+            return f"epoch {self.epoch(i)}"
+        return f"line {int(self.lines[i]):,}"
+
+
+class Run:
+    """A parsed log (or the part of a live stream seen so far) as rules see it.
+
+    ``final`` is true once the input has ended: only then may a rule judge things
+    that need the whole run (a plateau "over the run").
+    """
+
+    def __init__(self, table: pd.DataFrame, final: bool = True) -> None:
+        self.table = table
+        self.final = final
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        return self.table[self.table["kind"] == "metric"]
+
+    @cached_property
+    def notes(self) -> pd.DataFrame:
+        return self.table[self.table["kind"] == "note"]
+
+    @cached_property
+    def _groups(self) -> list[Series]:
+        frame = self.metrics
+        if frame.empty:
+            return []
+        out = []
+        keys = frame[GROUP].astype(object).where(frame[GROUP].notna(), None)
+        codes = pd.MultiIndex.from_frame(keys).factorize()[0] if len(keys) else []
+        order = np.argsort(codes, kind="stable")
+        codes_sorted = np.asarray(codes)[order]
+        bounds = np.flatnonzero(np.diff(codes_sorted)) + 1
+        lines = frame["line"].to_numpy()
+        steps = frame["step"].to_numpy(dtype="float64", na_value=np.nan)
+        epochs = frame["epoch"].to_numpy(dtype="float64", na_value=np.nan)
+        values = frame["value"].to_numpy()
+        key_rows = keys.to_numpy()
+        for idx in np.split(order, bounds):
+            segment, phase, name, output, _net, layer, blob = key_rows[idx[0]]
+            out.append(Series(int(segment), str(phase), str(name), None if output is None else int(output),
+                              layer, blob, lines[idx], steps[idx], epochs[idx], values[idx]))
+        out.sort(key=lambda s: int(s.lines[0]))
+        return out
+
+    def series(self, *, phase: str | None = None, names: tuple[str, ...] | None = None,
+               debug: bool = False) -> Iterator[Series]:
+        """Every series, optionally of one phase and with one of ``names``; debug_info series only if asked."""
+        for s in self._groups:
+            if phase is not None and s.phase != phase:
+                continue
+            if names is not None and s.name not in names:
+                continue
+            if s.name.startswith("debug.") != debug:
+                continue
+            yield s
+
+    def debug_series(self) -> Iterator[Series]:
+        return self.series(debug=True)
+
+    def loss(self, phase: str = "train") -> list[Series]:
+        """The loss of each segment for ``phase``: one series per segment, the best-named one."""
+        best: dict[int, tuple[int, Series]] = {}
+        for s in self.series(phase=phase):
+            rank = _loss_rank(s)
+            if rank is None:
+                continue
+            current = best.get(s.segment)
+            if current is None or (rank, -len(s)) < (current[0], -len(current[1])):
+                best[s.segment] = (rank, s)
+        return [best[k][1] for k in sorted(best)]
+
+    def accuracy(self) -> list[Series]:
+        """Every accuracy-like series (any phase)."""
+        return [s for s in self.series() if is_accuracy(s.name)]
+
+    @cached_property
+    def settings(self) -> dict[str, tuple[float, str, int]]:
+        """Solver settings printed in the log: ``lr_policy`` -> (value, text, line) (first occurrence)."""
+        notes = self.notes
+        rows = notes[notes["name"].str.startswith("solver.", na=False)]
+        out: dict[str, tuple[float, str, int]] = {}
+        for name, value, text, line in zip(rows["name"], rows["value"], rows["text"], rows["line"]):
+            out.setdefault(name[len("solver."):], (float(value), str(text), int(line)))
+        return out
+
+    @cached_property
+    def layers(self) -> dict[str, dict[str, tuple[float, str, int]]]:
+        """Settings of each layer of the printed net definitions (first occurrence of each)."""
+        notes = self.notes
+        rows = notes[notes["name"].str.startswith("layer.", na=False)]
+        out: dict[str, dict[str, tuple[float, str, int]]] = {}
+        for name, layer, value, text, line in zip(rows["name"], rows["layer"], rows["value"], rows["text"],
+                                                   rows["line"]):
+            out.setdefault(str(layer), {}).setdefault(name[len("layer."):], (float(value), str(text), int(line)))
+        return out
+
+    def notes_named(self, *names: str) -> pd.DataFrame:
+        return self.notes[self.notes["name"].isin(names)]
+
+
+def _loss_rank(s: Series) -> int | None:
+    if s.name in LOSS_NAMES:
+        return LOSS_NAMES.index(s.name) * 2 + (1 if s.output is not None else 0)
+    return None
+
+
+def is_accuracy(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in ACCURACY_NAMES or lowered.endswith("accuracy") or lowered.endswith("/top-1")
+
+
+# ---------------------------------------------------------------- numeric helpers
+
+def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
+    """Median of each value and the ``window - 1`` before it (causal: the future never counts)."""
+    return pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
+
+
+def previous_median(values: np.ndarray, window: int) -> np.ndarray:
+    """Median of the ``window`` values before each value (NaN for the first)."""
+    return pd.Series(values).shift(1).rolling(window, min_periods=1).median().to_numpy()
+
+
+def fmt(value: float) -> str:
+    """A number as a person reads it in a report: 3 significant digits, nan/inf spelt out."""
+    if np.isnan(value):
+        return "nan"
+    if np.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude >= 1e5 or magnitude < 1e-3):
+        return f"{value:.3g}"
+    return f"{value:.4g}"
