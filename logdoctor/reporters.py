@@ -34,8 +34,8 @@ def _plural(n: int, word: str) -> str:
 class Reporter:
     """Does nothing; subclasses override what they need."""
 
-    def __init__(self, out: TextIO = sys.stdout, *, plot: bool = False, color: bool = False, width: int = 80):
-        self.out = out
+    def __init__(self, out: TextIO | None = None, *, plot: bool = False, color: bool = False, width: int = 80):
+        self.out = out if out is not None else sys.stdout
         self.plot = plot
         self.color = color
         self.width = width

@@ -88,3 +88,88 @@ def test_unknown_parser_name_is_a_usage_error():
 def test_parsers_lists_the_registry_in_detection_order():
     result = run("parsers")
     assert [line.split()[0] for line in result.stdout.splitlines()] == ["caffe", "keras", "lightning", "hf", "plain"]
+
+
+# ---------------------------------------------------------------- diagnose
+
+R01 = str(FIXTURES / "caffe-generated" / "r01.log")
+R03 = str(FIXTURES / "caffe-generated" / "r03.log")
+R13 = str(FIXTURES / "caffe-generated" / "r13.log")
+
+
+def test_diagnose_exit_codes_follow_fail_on():
+    assert run("diagnose", "--no-plot", R01).exit_code == 0
+    assert run("diagnose", "--no-plot", R02).exit_code == 1
+    assert run("diagnose", "--no-plot", "--fail-on", "never", R02).exit_code == 0
+    assert run("diagnose", "--no-plot", R13).exit_code == 0  # overfitting is info
+    assert run("diagnose", "--no-plot", "--fail-on", "info", R13).exit_code == 1
+
+
+def test_diagnose_text_names_line_step_numbers_and_advice():
+    result = run("diagnose", "--no-plot", R02)
+    assert "line 323" in result.stdout and "LD101 loss-explosion" in result.stdout
+    assert "step 5" in result.stdout and "first nan at line 338" in result.stdout
+    assert "advice: Lower the learning rate" in result.stdout
+    assert result.stdout.rstrip().endswith("1 error, 0 warnings, 0 infos in 1 file")
+
+
+def test_diagnose_text_has_charts_unless_no_plot():
+    with_plot = run("diagnose", R02).stdout
+    assert "learning rate" in with_plot and "┤" in with_plot
+    assert "┤" not in run("diagnose", "--no-plot", R02).stdout
+    assert "\x1b[" not in with_plot  # not a terminal: no colour codes
+
+
+def test_diagnose_json_is_versioned_and_complete():
+    result = run("diagnose", "--format", "json", R03, R01)
+    document = json.loads(result.stdout)
+    assert document["version"] == 1
+    assert [f["path"] for f in document["files"]] == [R03, R01]
+    first = document["files"][0]
+    assert (first["parser"], first["lines"], first["unparsed_lines"]) == ("caffe", 373, 0)
+    codes = [(f["code"], f["name"], f["severity"], f["line"], f["step"]) for f in first["findings"]]
+    assert codes == [("LD401", "lr-policy-misconfigured", "warning", 7, None), ("LD104", "lr-nan", "error", 313, 0)]
+    keys = {"code", "name", "severity", "line", "step", "epoch", "phase", "metric", "message", "advice", "evidence"}
+    assert keys <= set(first["findings"][1])
+    assert document["summary"] == {"errors": 1, "warnings": 1, "infos": 0}
+    assert result.exit_code == 1
+
+
+def test_diagnose_github_annotations():
+    result = run("diagnose", "--format", "github", R02)
+    line = result.stdout.strip().splitlines()[0]
+    assert line.startswith(f"::error file={R02},line=323,title=LD101 loss-explosion::loss exploded")
+
+
+def test_select_ignore_and_set():
+    assert "LD104" not in run("diagnose", "--format", "json", "--ignore", "lr-nan", R03).stdout
+    only = json.loads(run("diagnose", "--format", "json", "--select", "LD4", R03).stdout)
+    assert [f["code"] for f in only["files"][0]["findings"]] == ["LD401"]
+    # a threshold so high that the explosion of r02 is no longer one
+    lenient = json.loads(run("diagnose", "--format", "json", "--set", "loss-explosion.factor=1000", R02).stdout)
+    assert "LD101" not in [f["code"] for f in lenient["files"][0]["findings"]]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--select", "LD9"], "matches no rule"),
+    (["--set", "loss-explosion.nope=1"], "has no threshold 'nope'"),
+    (["--set", "loss-explosion.factor=high"], "takes a float"),
+    (["--set", "factor=3"], "expected RULE.FIELD=VALUE"),
+])
+def test_bad_rule_options_are_usage_errors(args, message):
+    result = run("diagnose", *args, R02)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_a_bad_file_among_good_ones_still_reports_the_good_ones_and_exits_2(tmp_path):
+    result = run("diagnose", "--no-plot", str(tmp_path / "missing.log"), R01)
+    assert result.exit_code == 2
+    assert "no problem found" in result.stdout and "no such file" in result.stderr
+
+
+def test_rules_and_explain():
+    listing = run("rules").stdout.splitlines()
+    assert len(listing) == 16 and listing[0].startswith("LD101  loss-explosion")
+    text = run("explain", "lr-nan").stdout
+    assert text.startswith("LD104 lr-nan (error)") and "Fires on:" in text and "Silent on:" in text
+    assert run("explain", "LD999").exit_code == 2
