@@ -170,3 +170,153 @@ def explain(rule: str) -> None:
                 click.echo(f"    {line}")
             if example.count("\n") > 14:
                 click.echo("    ...")
+
+
+@main.command()
+@click.argument("path", metavar="[-]", required=False, default="-")
+@click.option("-f", "--follow", "follow", metavar="FILE", default=None,
+              help="Follow FILE like `tail -F` (new lines, truncation, rotation) instead of reading stdin.")
+@parser_option
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl", "github"]), default="text", show_default=True,
+              help="text: one alert line per finding (and a live chart on a terminal); jsonl: one JSON object "
+                   "per finding, then a summary; github: workflow annotations.")
+@click.option("--exit-on", type=click.Choice(["error", "warning", "never"]), default="never", show_default=True,
+              help="Stop and exit 1 as soon as a finding of this severity fires.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="At the end of the input, exit 1 if a finding of at least this severity was found.")
+@rule_options
+def watch(path, follow, parser, fmt, exit_on, fail_on, select, ignore, settings) -> None:
+    """Diagnose a training log while it is written: `tail -f train.log | logdoctor watch`.
+
+    Each finding is reported the moment the lines that prove it arrive.  Exit codes:
+    0/1 as for diagnose at the end of the input; 1 at once with --exit-on; 130 on Ctrl-C;
+    2 usage error or unrecognisable input.
+    """
+    from logdoctor import engine, live, reporters
+    from logdoctor.sources import display_name
+
+    rules = engine.select_rules(_split(select), _split(ignore), settings)
+    name = follow or path
+    reader = live.FollowReader(follow) if follow else live.StreamReader(sys.stdin.fileno())
+    watcher = live.Watch(reader, engine.Analyzer(rules, parser, name))
+    reporter = reporters.REPORTERS[fmt](color=_color())
+    stop_on = live.severity_or_none(exit_on)
+    display = display_name(name)
+
+    def on_finding(finding) -> bool:
+        reporter.finding(display, finding)
+        return stop_on is not None and finding.severity >= stop_on
+
+    tick = _live_chart(watcher, reporter) if fmt == "text" and sys.stdout.isatty() else None
+    try:
+        try:
+            stopped = live.run_watch(watcher, on_finding, tick)
+        except KeyboardInterrupt:
+            reporter.end([watcher.analyzer.report()])
+            sys.exit(130)
+        report = watcher.analyzer.report()
+        reporter.end([report])
+    except BrokenPipeError:
+        live.stdout_closed()
+        sys.exit(EXIT_OK)
+    if stopped:
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(engine.exit_code([report], live.severity_or_none(fail_on)))
+
+
+def _live_chart(watcher, reporter):
+    """On a terminal: redraw the loss/lr chart with the alerts under it, at most twice a second."""
+    import shutil
+    import time
+
+    from logdoctor.series import Run
+    from logdoctor.sources import display_name
+
+    state = {"last": 0.0}
+
+    def tick() -> None:
+        now = time.monotonic()
+        if now - state["last"] < 0.5 or not len(watcher.analyzer.table()):
+            return
+        state["last"] = now
+        from logdoctor.plots import charts
+
+        findings = list(watcher.analyzer.reported.values())
+        width = min(shutil.get_terminal_size((100, 24)).columns, 160) - 2
+        chart = charts(Run(watcher.analyzer.table(), final=False), findings, width, reporter.color)
+        alerts = "\n".join(reporter.alert_line(display_name(watcher.analyzer.path), f) for f in findings[-8:])
+        sys.stdout.write("\x1b[H\x1b[2J" + chart + "\n" + alerts + "\n")
+        sys.stdout.flush()
+    return tick
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--kill-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True,
+              help="Stop the training as soon as a finding of this severity fires.")
+@click.option("--grace", type=float, default=10.0, show_default=True,
+              help="Seconds between SIGINT (time to save a checkpoint) and SIGTERM/SIGKILL.")
+@parser_option
+@rule_options
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run(kill_on, grace, parser, select, ignore, settings, command) -> None:
+    """Run a training command and stop it when it diverges: `logdoctor run -- python train.py`.
+
+    Its output passes through unchanged; alerts and the final diagnosis go to stderr.
+    Exits with the command's exit code, or 1 when logdoctor stopped it because of a finding.
+    """
+    from logdoctor import engine, live, reporters
+
+    rules = engine.select_rules(_split(select), _split(ignore), settings)
+    child = live.Child(list(command))
+    child.start()
+    watches = [live.Watch(live.Tee(child.process.stdout.fileno(), sys.stdout.buffer),
+                          engine.Analyzer(rules, parser, "<stdout>")),
+               live.Watch(live.Tee(child.process.stderr.fileno(), sys.stderr.buffer),
+                          engine.Analyzer(rules, parser, "<stderr>"))]
+    alerts = reporters.TextReporter(sys.stderr, color=_color())
+    kill = live.severity_or_none(kill_on)
+    stopped_by_us = False
+
+    def handle(watch, found) -> bool:
+        for finding in found:
+            alerts.write("logdoctor: " + alerts.alert_line(watch.analyzer.path, finding) + "\n")
+            if kill is not None and finding.severity >= kill:
+                return True
+        return False
+
+    def pump(timeout: float) -> bool:
+        """Read each open pipe once; True when a finding asks to stop."""
+        stop = False
+        for watch in watches:
+            if watch.done:
+                continue
+            try:
+                found = watch.pump(timeout / len(watches))
+                if found is None:
+                    found = watch.finish()
+            except UsageError:  # this stream carries no log we know (e.g. only warnings)
+                watch.done, found = True, []
+            stop = handle(watch, found) or stop
+        return stop
+
+    try:
+        while not all(w.done for w in watches):
+            if pump(live.POLL):
+                stopped_by_us = True
+                alerts.write(f"logdoctor: stopping {command[0]} (SIGINT, then SIGTERM/SIGKILL after {grace:g}s)\n")
+                child.stop(grace, pump)
+                break
+    except KeyboardInterrupt:
+        child.stop(grace, lambda t: None)
+    for watch in watches:
+        if not watch.done:
+            try:
+                handle(watch, watch.finish())
+            except UsageError:
+                watch.done = True
+    code = child.exit_code()
+    diagnosis = reporters.TextReporter(sys.stderr, color=_color())
+    reports = [w.analyzer.report() for w in watches if w.analyzer.reported]
+    for report in reports:
+        diagnosis.file(report, None)
+    sys.exit(EXIT_FINDINGS if stopped_by_us else code)

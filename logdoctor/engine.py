@@ -96,15 +96,25 @@ def _order(finding: Finding) -> tuple:
 class Analyzer:
     """Parses blocks as they arrive and reports each finding once, as soon as it is proven.
 
-    State is the point here: the table so far and the keys already reported.
+    State is the point here: the table so far and the keys already reported.  The
+    caller decides when to ask for :meth:`findings` (diagnose: at the end; watch:
+    when the input pauses, and at most a few times a second during bursts).
+
+    Memory stays bounded on endless input: past ``max_rows`` rows the rules are run
+    on everything seen so far, then the table is compacted (see :func:`table.compact`);
+    a finding that later points into the compacted past again is the one already reported.
     """
 
     rules: tuple[Rule, ...]
     parser: str = "auto"
     path: str = "-"
+    max_rows: int = 400_000
     stream: TableStream = field(init=False)
     pieces: list[pd.DataFrame] = field(default_factory=list, init=False)
     reported: dict[tuple, Finding] = field(default_factory=dict, init=False)
+    queued: list[Finding] = field(default_factory=list, init=False)
+    rows: int = field(default=0, init=False)
+    compacted_through: int = field(default=0, init=False)
     fresh: bool = field(default=False, init=False)
     closed: bool = field(default=False, init=False)
 
@@ -113,27 +123,35 @@ class Analyzer:
 
     def feed(self, block: Block) -> None:
         """Add lines; call :meth:`findings` when you want to know what they proved."""
-        piece = self.stream.feed(block)
-        if len(piece):
-            self.pieces.append(piece)
-            self.fresh = True
+        self.stream.feed(block)
+        self._grown()
+
+    def idle(self) -> None:
+        """The live input paused: decide the format now if the lines so far make it clear."""
+        self.stream.choose_now()
+        self._grown()
 
     def findings(self) -> list[Finding]:
         """Findings proven by the lines seen so far that were not reported before."""
-        if not self.fresh and not self.closed:
-            return []
-        self.fresh = False
-        return self._new(check(Run(self.table(), final=self.closed), self.rules))
+        if self.fresh or self.closed:
+            self.fresh = False
+            self._collect(final=self.closed)
+        out, self.queued = self.queued, []
+        return out
 
     def close(self) -> list[Finding]:
         """End of input: parse what is held back, run every rule (final ones too), report the rest."""
-        piece = self.stream.close()
-        if len(piece):
-            self.pieces.append(piece)
+        self.stream.close()
+        self._grown()
         self.closed = True
         return self.findings()
 
     def table(self) -> pd.DataFrame:
+        """The event table so far (compacted past ``max_rows``)."""
+        if self.stream.buffered:
+            piece = self.stream.take()
+            self.rows += len(piece)
+            self.pieces.append(piece)
         if len(self.pieces) > 1:
             self.pieces = [tables.concat(self.pieces)]
         return self.pieces[0] if self.pieces else tables.empty_table()
@@ -141,14 +159,29 @@ class Analyzer:
     def report(self) -> FileReport:
         stats = self.stream.stats()
         return FileReport(path=display_name(self.path), parser=stats.parser, lines=stats.lines,
-                          events=len(self.table()), unparsed_lines=stats.lines_unknown,
+                          events=self.rows + self.stream.buffered, unparsed_lines=stats.lines_unknown,
                           findings=tuple(sorted(self.reported.values(), key=_order)))
 
-    def _new(self, findings: list[Finding]) -> list[Finding]:
-        new = [f for f in findings if f.key not in self.reported]
-        for f in new:
+    def _grown(self) -> None:
+        if not self.stream.buffered:
+            return
+        self.fresh = True
+        if self.stream.buffered + sum(len(p) for p in self.pieces) > self.max_rows:
+            self._collect(final=False)
+            frame = self.table()
+            self.compacted_through = int(frame["line"].iloc[-1])
+            self.pieces = [tables.compact(frame, head=self.max_rows // 100, tail=self.max_rows // 4,
+                                          buckets=self.max_rows // 100)]
+
+    def _collect(self, final: bool) -> None:
+        known = {(f.code, f.metric) for f in self.reported.values()}
+        for f in check(Run(self.table(), final=final), self.rules):
+            if f.key in self.reported:
+                continue
+            if f.line is not None and f.line <= self.compacted_through and (f.code, f.metric) in known:
+                continue  # the same episode, seen again through the compacted past
             self.reported[f.key] = f
-        return new
+            self.queued.append(f)
 
 
 def analyse_blocks(blocks: Iterable[Block], rules: tuple[Rule, ...], parser: str = "auto",

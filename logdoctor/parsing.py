@@ -19,6 +19,7 @@ from logdoctor.sources import Block, blocks_from_chunks, display_name, read_chun
 
 HEAD_LINES = 400
 HEAD_BYTES = 1 << 16
+DECISIVE = 6  # a detection score that needs no more lines (a few solver lines, bars or dicts)
 
 # Per physical line: 0 unknown, 1 recognised (known text that carries no value), 2 produced rows.
 UNKNOWN, RECOGNISED, ROWS = 0, 1, 2
@@ -48,41 +49,70 @@ class TableStream:
         self.segment = 0
         self.last_step: dict[str, float] = {}   # per series, for segments across blocks
         self.last_epoch: dict[str, float] = {}
+        self.series_segment: dict[str, int] = {}  # the segment each training series was last seen in
         self.counts = np.zeros(3, dtype=np.int64)
+        self.carry: tuple[int, int] | None = None  # (line, status) of a line still being redrawn
         self.used: set[str] = set()
+        self.buffer = Rows()
 
     # -- public ------------------------------------------------------------------------
     @property
     def parser_name(self) -> str:
         return self.chain[0][0].name if self.chain else (self.forced.name if self.forced else "unknown")
 
-    def feed(self, block: Block) -> pd.DataFrame:
+    @property
+    def buffered(self) -> int:
+        """Rows parsed and not yet taken as a table piece."""
+        return len(self.buffer)
+
+    def feed(self, block: Block) -> None:
+        """Parse a block (or hold it back until the format is known)."""
         if not self.chain:
             self.held.append(block)
             self.held_lines += len(block)
             if self.forced is None and self.held_lines < HEAD_LINES and sum(len(b.text) for b in self.held) < HEAD_BYTES:
-                return table.empty_table()
+                return
             self._choose()
-            held, self.held = self.held, []
-            return table.concat([self._parse(b) for b in held])
-        return self._parse(block)
+            self._parse_held()
+            return
+        self._parse(block)
 
-    def close(self) -> pd.DataFrame:
-        pieces = []
+    def close(self) -> None:
+        """End of input: choose a format for what is held back, and let the parsers flush their state."""
         if not self.chain:
             if not self.held or all(not b.text.strip() for b in self.held):
                 raise UsageError(f"{self.path}: empty input")
             self._choose()
-            held, self.held = self.held, []
-            pieces = [self._parse(b) for b in held]
-        rows = Rows()
+            self._parse_held()
         for parser, state in self.chain:
-            rows.extend(state.close().rows)
-        pieces.append(self._frame(rows))
-        return table.concat(pieces)
+            self.buffer.extend(state.close().rows)
+        if self.carry is not None:
+            self.counts[self.carry[1]] += 1
+            self.carry = None
+
+    def choose_now(self) -> None:
+        """Live input gone quiet: choose the format from the lines held so far if one is clearly it."""
+        if self.chain or not self.held or self.forced is not None:
+            return
+        head = [line for b in self.held for line in b.lines][:HEAD_LINES]
+        if parsers.detect(head, minimum=DECISIVE) is not None:
+            self._choose()
+            self._parse_held()
+
+    def take(self) -> pd.DataFrame:
+        """The rows parsed since the last call, as a piece of the event table (segments numbered)."""
+        rows, self.buffer = self.buffer, Rows()
+        frame = table.frame_from_columns(rows.columns)
+        if len(frame):
+            if not frame["line"].is_monotonic_increasing:
+                frame = frame.sort_values("line", kind="stable").reset_index(drop=True)
+            frame["segment"] = self._segments(frame)
+        return frame
 
     def stats(self) -> ParseStats:
-        counts = self.counts
+        counts = self.counts.copy()
+        if self.carry is not None:
+            counts[self.carry[1]] += 1
         return ParseStats(parser=self.parser_name, lines=int(counts.sum()),
                           lines_with_rows=int(counts[ROWS]), lines_recognised=int(counts[RECOGNISED]),
                           lines_unknown=int(counts[UNKNOWN]), parsers_used=tuple(sorted(self.used)))
@@ -98,8 +128,14 @@ class TableStream:
         order = [primary] + [p for p in parsers.PARSERS if p is not primary]
         self.chain = [(p, p.start()) for p in order]
 
-    def _parse(self, block: Block) -> pd.DataFrame:
-        rows = Rows()
+    def _parse_held(self) -> None:
+        held, self.held = self.held, []
+        for block in held:
+            self._parse(block)
+
+    def _parse(self, block: Block) -> None:
+        rows = self.buffer
+        before = len(rows)
         current = block
         unknown: list[int] = list(range(len(block)))
         for parser, state in self.chain:
@@ -113,43 +149,52 @@ class TableStream:
             current = _sub_block(current, unknown)
             unknown = list(range(len(current)))
         unknown_lines = [current.line_of(i) for i in unknown] if unknown else []
-        frame = self._frame(rows)
-        self._account(block, frame, unknown_lines)
-        return frame
-
-    def _frame(self, rows: Rows) -> pd.DataFrame:
-        frame = table.frame_from_columns(rows.columns)
-        if len(frame):
-            if not frame["line"].is_monotonic_increasing:
-                frame = frame.sort_values("line", kind="stable").reset_index(drop=True)
-            frame["segment"] = self._segments(frame)
-        return frame
+        self._account(block, rows.columns["line"][before:], unknown_lines)
 
     def _segments(self, frame: pd.DataFrame) -> np.ndarray:
         """Number the runs in a log: a series whose training step or epoch goes back starts a new one.
 
         Each series is compared with itself, because multi-GPU forks print one series a step
         behind another (NVCaffe's ``lr`` of iteration 39 after the display of iteration 40).
+        All series restart together when a run restarts: a series going back that was not
+        seen since the current segment began joins it rather than starting another.
         """
         train = (frame["phase"] == "train").to_numpy() & (frame["kind"] == "metric").to_numpy()
-        starts = np.zeros(len(frame), dtype=bool)
+        names = frame["name"].to_numpy()
+        candidates: dict[int, int] = {}  # row -> row of the same series before it (-1: in an earlier block)
         for column, last in (("step", self.last_step), ("epoch", self.last_epoch)):
             values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
             idx = np.flatnonzero(train & ~np.isnan(values))
             if not len(idx):
                 continue
-            sub = pd.DataFrame({"name": frame["name"].to_numpy()[idx], "value": values[idx]})
-            previous = sub.groupby("name", sort=False)["value"].shift(1)
+            sub = pd.DataFrame({"name": names[idx], "value": values[idx], "row": idx})
+            grouped = sub.groupby("name", sort=False)
+            previous = grouped["value"].shift(1)
+            previous_row = grouped["row"].shift(1)
             first = previous.isna()
             previous[first] = sub.loc[first, "name"].map(last).astype("float64")
-            starts[idx[(sub["value"] < previous).to_numpy()]] = True
-            for series, value in sub.groupby("name", sort=False)["value"].last().items():
+            back = (sub["value"] < previous).to_numpy()
+            for row, before in zip(idx[back], previous_row.to_numpy()[back]):
+                candidates.setdefault(int(row), -1 if np.isnan(before) else int(before))
+            for series, value in grouped["value"].last().items():
                 last[series] = value
+        starts = np.zeros(len(frame), dtype=bool)
+        for row in sorted(candidates):
+            before = candidates[row]
+            if before < 0:
+                seen_in_current = self.series_segment.get(names[row]) == self.segment + int(starts[:row].sum())
+            else:
+                seen_in_current = not starts[before + 1: row + 1].any()
+            if seen_in_current:
+                starts[row] = True
         segments = self.segment + np.cumsum(starts)
         self.segment = int(segments[-1])
+        if train.any():
+            latest = pd.Series(segments[train]).groupby(names[train], sort=False).last()
+            self.series_segment.update({name: int(seg) for name, seg in latest.items()})
         return segments
 
-    def _account(self, block: Block, frame: pd.DataFrame, unknown_lines: list[int]) -> None:
+    def _account(self, block: Block, row_lines: list[int], unknown_lines: list[int]) -> None:
         first, last = block.first, block.last
         status = np.full(last - first + 1, RECOGNISED, dtype=np.int8)
         if block.physical is not None:
@@ -159,10 +204,20 @@ class TableStream:
             status[(misses == states) & (states > 0)] = UNKNOWN
         elif unknown_lines:
             status[np.asarray(unknown_lines, dtype=np.int64) - first] = UNKNOWN
-        if len(frame):
-            lines = frame["line"].to_numpy()
+        if row_lines:
+            lines = np.asarray(row_lines, dtype=np.int64)
             lines = lines[(lines >= first) & (lines <= last)]
             status[lines - first] = ROWS
+        if self.carry is not None:  # the previous block ended inside a line that may go on here
+            line, previous = self.carry
+            self.carry = None
+            if line == first and len(status):
+                status[0] = max(status[0], previous)
+            else:
+                self.counts[previous] += 1
+        if block.open_end and len(status):
+            self.carry = (last, int(status[-1]))
+            status = status[:-1]
         self.counts += np.bincount(status, minlength=3)[:3]
 
 
@@ -176,9 +231,10 @@ def _sub_block(block: Block, indices: list[int]) -> Block:
 def parse_chunks(chunks, parser: str = "auto", path: str = "-") -> ParseResult:
     """Parse a whole input given as byte chunks."""
     stream = TableStream(parser, path)
-    pieces = [stream.feed(block) for block in blocks_from_chunks(chunks)]
-    pieces.append(stream.close())
-    return ParseResult(table.concat(pieces), stream.stats())
+    for block in blocks_from_chunks(chunks):
+        stream.feed(block)
+    stream.close()
+    return ParseResult(stream.take(), stream.stats())
 
 
 def parse_path(path: str, parser: str = "auto") -> ParseResult:

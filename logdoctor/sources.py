@@ -49,6 +49,7 @@ class Block:
     first: int
     last: int
     physical: list[int] | None = None
+    open_end: bool = False   # the last physical line goes on in the next block (live redraws)
 
     @cached_property
     def lines(self) -> list[str]:
@@ -112,27 +113,36 @@ class LineSplitter:
     """Cuts a byte stream at newlines and hands out blocks of complete lines.
 
     State is the point here: the partial last line waits for its newline, and the
-    line counter runs across chunks, so any chunking gives the same lines.
+    line counter runs across chunks, so any chunking gives the same lines.  With
+    ``partial=True`` (live watching) the states of a progress bar that were already
+    overwritten by ``\r`` are handed out before the newline comes: they are complete.
     """
 
     def __init__(self) -> None:
         self._pending: list[bytes] = []
         self._next_line = 1
+        self._open = False  # states of the pending line were already handed out
+        self._last_state: str | None = None  # the last of them, not to be repeated
 
     @property
     def lines_seen(self) -> int:
         return self._next_line - 1
 
-    def feed(self, data: bytes) -> Block | None:
-        """Add bytes; return the block of lines they completed, if any."""
+    def feed(self, data: bytes, partial: bool = False) -> Block | None:
+        """Add bytes; return the block of lines (or finished redraw states) they completed, if any."""
         cut = data.rfind(b"\n")
         if cut < 0:
             if data:
                 self._pending.append(data)
-            return None
+            return self._partial() if partial else None
         head = b"".join(self._pending) + data[: cut + 1] if self._pending else data[: cut + 1]
-        self._pending = [data[cut + 1 :]] if cut + 1 < len(data) else []
-        return self._block(head)
+        self._pending = [data[cut + 1:]] if cut + 1 < len(data) else []
+        block = self._block(head)
+        if partial and self._pending:
+            rest = self._partial()
+            if rest is not None:
+                block = _join(block, rest)
+        return block
 
     def close(self) -> Block | None:
         """End of input: a last line without newline is still a line."""
@@ -142,10 +152,42 @@ class LineSplitter:
         self._pending = []
         return self._block(head)
 
+    def _partial(self) -> Block | None:
+        """The redraw states of the unfinished line that a later ``\r`` already closed."""
+        pending = b"".join(self._pending)
+        cut = pending.rfind(b"\r")
+        if cut <= 0:
+            self._pending = [pending] if pending else []
+            return None
+        done, rest = pending[:cut], pending[cut:]
+        self._pending = [rest]
+        block = self._continue(make_block(done.decode("utf-8", "replace") + "\n", self._next_line))
+        if block is not None:
+            block.open_end = True
+            self._open, self._last_state = True, block.lines[-1]
+        return block
+
     def _block(self, raw: bytes) -> Block:
         block = make_block(raw.decode("utf-8", "replace"), self._next_line)
         self._next_line = block.last + 1
+        block = self._continue(block) or Block("", block.first, block.last)
+        self._open, self._last_state = False, None
         return block
+
+    def _continue(self, block: Block) -> Block | None:
+        """Drop a state of the open line that repeats the last one already handed out."""
+        if not (self._open and block.lines and block.line_of(0) == block.first and block.lines[0] == self._last_state):
+            return block
+        if len(block) == 1:
+            return None
+        physical = [block.line_of(i) for i in range(1, len(block))]
+        return Block("\n".join(block.lines[1:]) + "\n", block.first, block.last, physical)
+
+
+def _join(a: Block, b: Block) -> Block:
+    """Two consecutive blocks as one (b may continue a's last line or start the next)."""
+    physical = [a.line_of(i) for i in range(len(a))] + [b.line_of(i) for i in range(len(b))]
+    return Block(a.text + b.text, a.first, b.last, physical, b.open_end)
 
 
 def blocks_from_chunks(chunks: Iterator[bytes]) -> Iterator[Block]:

@@ -91,3 +91,31 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
         if isinstance(dtype, pd.CategoricalDtype) and out[name].dtype != dtype:
             out[name] = out[name].astype(dtype)
     return out
+
+
+SERIES_KEY = ["segment", "phase", "name", "output", "net", "layer", "blob"]
+
+
+def compact(frame: pd.DataFrame, head: int, tail: int, buckets: int) -> pd.DataFrame:
+    """Bound the size of a long table: per series keep the first ``head`` and last ``tail`` values,
+    and of the values between, the lowest and highest of each of ``buckets`` buckets.
+
+    Non-finite values and notes are always kept: they are what the rules look for.
+    """
+    metric = (frame["kind"] == "metric").to_numpy()
+    keys = frame[SERIES_KEY].astype(object).where(frame[SERIES_KEY].notna(), "")
+    group = pd.MultiIndex.from_frame(keys).factorize()[0]
+    position = pd.Series(group).groupby(group).cumcount().to_numpy()
+    size = np.bincount(group)[group]
+    values = frame["value"].to_numpy()
+    keep = ~metric | ~np.isfinite(values) | (position < head) | (position >= size - tail)
+    middle = ~keep
+    if middle.any():
+        span = np.maximum(size - head - tail, 1)
+        bucket = (position - head) * buckets // span
+        sub = pd.DataFrame({"g": group[middle], "b": bucket[middle], "v": values[middle],
+                            "i": np.flatnonzero(middle)})
+        grouped = sub.groupby(["g", "b"], sort=False)["v"]
+        keep[sub["i"].to_numpy()[grouped.idxmin().to_numpy()]] = True
+        keep[sub["i"].to_numpy()[grouped.idxmax().to_numpy()]] = True
+    return frame[keep].reset_index(drop=True)

@@ -27,9 +27,9 @@ def get(name: str):
         raise UsageError(f"unknown parser {name!r}: choose auto or one of {', '.join(BY_NAME)}") from None
 
 
-def detect(head: list[str]):
-    """The parser whose sniff scores the head highest, or None when none claims it."""
-    best, best_score = None, 0
+def detect(head: list[str], minimum: int = 1):
+    """The parser whose sniff scores the head highest (at least ``minimum``), or None."""
+    best, best_score = None, minimum - 1
     for parser in PARSERS:
         score = parser.sniff(head)
         if score > best_score:
