@@ -8,6 +8,7 @@ Exit codes (the one place they are defined):
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -20,7 +21,7 @@ FAIL_ON = ("error", "warning", "info", "never")
 
 
 class Group(click.Group):
-    """Maps our one error type (and a closed stdout) to a one-line message and an exit code."""
+    """Maps our one error type (and a closed stdout, and any bug) to a one-line message and an exit code."""
 
     def invoke(self, ctx):
         try:
@@ -29,8 +30,31 @@ class Group(click.Group):
             click.echo(f"logdoctor: {error}", err=True)
             ctx.exit(EXIT_USAGE)
         except BrokenPipeError:
-            sys.stderr.close()
+            _stdout_closed()
             ctx.exit(EXIT_OK)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("logdoctor: interrupted", err=True)
+            ctx.exit(130)
+        except MemoryError:
+            click.echo("logdoctor: out of memory", err=True)
+            ctx.exit(EXIT_USAGE)
+        except Exception as error:  # a bug: still one line, never a traceback (LOGDOCTOR_DEBUG=1 shows it)
+            if os.environ.get("LOGDOCTOR_DEBUG"):
+                raise
+            click.echo(f"logdoctor: internal error: {type(error).__name__}: {error} "
+                       "(please report it; LOGDOCTOR_DEBUG=1 shows the traceback)", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+def _stdout_closed() -> None:
+    """Our reader went away (``| head``): stop writing, quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
@@ -217,7 +241,7 @@ def watch(path, follow, parser, fmt, exit_on, fail_on, select, ignore, settings)
         report = watcher.analyzer.report()
         reporter.end([report])
     except BrokenPipeError:
-        live.stdout_closed()
+        _stdout_closed()
         sys.exit(EXIT_OK)
     if stopped:
         sys.exit(EXIT_FINDINGS)

@@ -13,7 +13,6 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -226,12 +225,3 @@ class Tee:
 
 def severity_or_none(name: str) -> Severity | None:
     return None if name == "never" else Severity.parse(name)
-
-
-def stdout_closed() -> None:
-    """Our reader went away (``| head``): stop writing, quietly."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except OSError:
-        pass

@@ -84,7 +84,7 @@ class TableStream:
                 raise UsageError(f"{self.path}: empty input")
             self._choose()
             self._parse_held()
-        for parser, state in self.chain:
+        for _, state in self.chain:
             self.buffer.extend(state.close().rows)
         if self.carry is not None:
             self.counts[self.carry[1]] += 1

@@ -18,9 +18,9 @@ import regex
 
 from logdoctor.sources import Block
 
-# Capture loosely, convert strictly: a value token is whatever stands there;
-# to_float decides.  These are the spellings of non-finite numbers found in logs.
-NUMBER_TOKEN = r"[-+]?(?:[0-9][0-9.,]*(?:[eE][-+]?[0-9]+)?(?:\.#\w+|\(\w+\))?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|nan(?:\(\w*\))?|NaN|NAN|-?inf(?:inity)?|Inf(?:inity)?|INF)"
+# Capture loosely, convert strictly: a value token is whatever stands there; to_float
+# decides.  Besides what float() reads (nan, -nan, inf, Infinity, 1e+400), these are the
+# spellings of non-finite numbers found in logs (MSVC's runtime, glibc's nan(...)).
 _SPECIAL = {
     "1.#qnan": math.nan, "1.#snan": math.nan, "1.#ind": math.nan, "1.#inf": math.inf,
     "nan(ind)": math.nan, "nan(snan)": math.nan, "nan(qnan)": math.nan,

@@ -1,7 +1,8 @@
 """LD107 loss-saturation: the loss is stuck at a clamp constant.
 
-What it detects: ``repeats`` or more consecutive loss values equal (to 0.01%) to a
-constant that only a clamp produces: Caffe's SoftmaxWithLoss caps each sample at
+What it detects: ``repeats`` or more loss values of one series equal (to 0.01%)
+to a constant that only a clamp produces (consecutive or not: a batch whose every
+sample saturated is rare enough that a few of them are a pattern): Caffe's SoftmaxWithLoss caps each sample at
 -ln(FLT_MIN) = 87.3365; Keras/TensorFlow cross-entropies clip probabilities at
 1e-7 (16.1181); other epsilons give 13.8155 (1e-6), 18.4207 (1e-8); float64 gives
 708.396.
@@ -23,7 +24,7 @@ import numpy as np
 
 from logdoctor.model import Finding, Severity
 from logdoctor.rules.base import Rule
-from logdoctor.series import Run, fmt
+from logdoctor.series import Run
 
 CLAMPS = (87.3365, 16.1181, 13.8155, 18.4207, 708.396)
 
@@ -40,7 +41,7 @@ class LossSaturation(Rule):
     fires_on = ("Iteration 0, loss = 2.3\nIteration 10, loss = 87.3365\nIteration 20, loss = 87.3365\n"
                 "Iteration 30, loss = 87.3365\n",)
     silent_on = ("Iteration 0, loss = 2.3\nIteration 10, loss = 87.3365\nIteration 20, loss = 1.9\n"
-                 "Iteration 30, loss = 1.7\n",)
+                 "Iteration 30, loss = 87.3365\nIteration 40, loss = 1.7\n",)
 
     def check(self, run: Run) -> Iterator[Finding]:
         for series in run.series():
@@ -48,15 +49,13 @@ class LossSaturation(Rule):
                 continue
             values = series.values
             for clamp in CLAMPS:
-                at = np.isfinite(values) & (np.abs(values - clamp) <= clamp * 1e-4)
-                if at.sum() < self.repeats:
+                at = np.flatnonzero(np.isfinite(values) & (np.abs(values - clamp) <= clamp * 1e-4))
+                if len(at) < self.repeats:
                     continue
-                runs = np.convolve(at.astype(int), np.ones(self.repeats, dtype=int), mode="valid")
-                full = np.flatnonzero(runs == self.repeats)
-                if len(full):
-                    i = int(full[0])
-                    yield self.finding(
-                        f"{series.label} is stuck at {fmt(clamp)}, a clamp constant, from {series.where(i)} "
-                        f"({int(at.sum())} values)", series=series, index=i,
-                        evidence=series.lines[i:i + self.repeats], values=[("clamp", clamp)])
-                    break
+                i, proof = int(at[0]), int(at[self.repeats - 1])
+                yield self.finding(
+                    f"{series.label} sits at {clamp:g}, a clamp constant, at {series.where(i)}"
+                    f" and {len(at) - 1} more time(s) (of {len(values)} values)",
+                    series=series, index=i, evidence=series.lines[at[:self.repeats]],
+                    values=[("clamp", clamp), ("count", len(at)), ("proof_line", series.lines[proof])])
+                break
