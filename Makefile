@@ -19,5 +19,10 @@ demo: $(BIN)/logdoctor
 test: $(BIN)/logdoctor
 	$(BIN)/python -m pytest
 
+# Throughput, memory and start-up against grep (minutes; 1 GB of logs in bench-data/).
+# A smoke run: make bench BENCH_ARGS=--quick
+bench: $(BIN)/logdoctor
+	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -20,6 +20,8 @@ from logdoctor.sources import Block, blocks_from_chunks, display_name, read_chun
 HEAD_LINES = 400
 HEAD_BYTES = 1 << 16
 DECISIVE = 6  # a detection score that needs no more lines (a few solver lines, bars or dicts)
+MAX_HEAD_LINES = 20_000  # how far to look for a first line of a known format
+MAX_HEAD_BYTES = 8 << 20
 
 # Per physical line: 0 unknown, 1 recognised (known text that carries no value), 2 produced rows.
 UNKNOWN, RECOGNISED, ROWS = 0, 1, 2
@@ -46,12 +48,15 @@ class TableStream:
         self.chain: list = []
         self.held: list[Block] = []
         self.held_lines = 0
+        self.held_bytes = 0
+        self.scores: dict[str, int] = {}
         self.segment = 0
         self.last_step: dict[str, float] = {}   # per series, for segments across blocks
         self.last_epoch: dict[str, float] = {}
         self.series_segment: dict[str, int] = {}  # the segment each training series was last seen in
         self.counts = np.zeros(3, dtype=np.int64)
         self.carry: tuple[int, int] | None = None  # (line, status) of a line still being redrawn
+        self.previous: tuple[int, np.ndarray] | None = None  # (first line, statuses) of the last block
         self.used: set[str] = set()
         self.buffer = Rows()
 
@@ -70,8 +75,15 @@ class TableStream:
         if not self.chain:
             self.held.append(block)
             self.held_lines += len(block)
-            if self.forced is None and self.held_lines < HEAD_LINES and sum(len(b.text) for b in self.held) < HEAD_BYTES:
-                return
+            self.held_bytes += len(block.text)
+            if self.forced is None:
+                self._sniff(block)
+                enough = self.held_lines >= HEAD_LINES or self.held_bytes >= HEAD_BYTES
+                # A long preamble (model summaries, data loading) may come before the first
+                # line of the format: look further, up to a limit, before giving up.
+                if not enough or (max(self.scores.values(), default=0) <= 0
+                                  and self.held_lines < MAX_HEAD_LINES and self.held_bytes < MAX_HEAD_BYTES):
+                    return
             self._choose()
             self._parse_held()
             return
@@ -85,7 +97,15 @@ class TableStream:
             self._choose()
             self._parse_held()
         for _, state in self.chain:
-            self.buffer.extend(state.close().rows)
+            rows = state.close().rows
+            self.buffer.extend(rows)
+            if len(rows):
+                late = np.asarray(rows.columns["line"], dtype=np.int64)
+                if self.carry is not None:
+                    late = late[late != self.carry[0]]
+                    if len(late) < len(rows):
+                        self.carry = (self.carry[0], ROWS)
+                self._late_rows(late)
         if self.carry is not None:
             self.counts[self.carry[1]] += 1
             self.carry = None
@@ -94,8 +114,7 @@ class TableStream:
         """Live input gone quiet: choose the format from the lines held so far if one is clearly it."""
         if self.chain or not self.held or self.forced is not None:
             return
-        head = [line for b in self.held for line in b.lines][:HEAD_LINES]
-        if parsers.detect(head, minimum=DECISIVE) is not None:
+        if max(self.scores.values(), default=0) >= DECISIVE:
             self._choose()
             self._parse_held()
 
@@ -118,9 +137,19 @@ class TableStream:
                           lines_unknown=int(counts[UNKNOWN]), parsers_used=tuple(sorted(self.used)))
 
     # -- internals ------------------------------------------------------------------------
+    def _sniff(self, block: Block) -> None:
+        """Add the detection scores of a held block (each parser scores the lines it claims)."""
+        lines = block.lines[:HEAD_LINES]
+        for parser in parsers.PARSERS:
+            self.scores[parser.name] = self.scores.get(parser.name, 0) + parser.sniff(lines)
+
     def _choose(self) -> None:
-        head = [line for b in self.held for line in b.lines][:HEAD_LINES]
-        primary = self.forced or parsers.detect(head)
+        primary = self.forced
+        if primary is None:
+            best = max(self.scores.items(), key=lambda item: item[1], default=(None, 0))
+            # on equal scores the registry order decides (specific formats first)
+            ties = [p for p in parsers.PARSERS if self.scores.get(p.name, 0) == best[1]]
+            primary = ties[0] if best[1] > 0 else None
         if primary is None:
             tried = ", ".join(parsers.names())
             raise UsageError(f"{self.path}: unrecognised log format (tried {tried}); "
@@ -206,6 +235,7 @@ class TableStream:
             status[np.asarray(unknown_lines, dtype=np.int64) - first] = UNKNOWN
         if row_lines:
             lines = np.asarray(row_lines, dtype=np.int64)
+            self._late_rows(lines[lines < first])
             lines = lines[(lines >= first) & (lines <= last)]
             status[lines - first] = ROWS
         if self.carry is not None:  # the previous block ended inside a line that may go on here
@@ -219,6 +249,19 @@ class TableStream:
             self.carry = (last, int(status[-1]))
             status = status[:-1]
         self.counts += np.bincount(status, minlength=3)[:3]
+        self.previous = (first, status)
+
+    def _late_rows(self, lines: np.ndarray) -> None:
+        """Rows for lines of the previous block (a parser held the last state of a bar): count them."""
+        if not len(lines) or self.previous is None:
+            return
+        first, status = self.previous
+        index = np.unique(lines - first)
+        index = index[(index >= 0) & (index < len(status))]
+        for i in index[status[index] != ROWS]:
+            self.counts[status[i]] -= 1
+            self.counts[ROWS] += 1
+            status[i] = ROWS
 
 
 def _sub_block(block: Block, indices: list[int]) -> Block:

@@ -34,6 +34,7 @@ class Series:
     layer: str | None
     blob: str | None
     lines: np.ndarray
+    rows: np.ndarray       # row positions in the table: the order of values within one physical line
     steps: np.ndarray      # float64, NaN where the log gave no step
     epochs: np.ndarray     # float64, NaN where the log gave no epoch
     values: np.ndarray
@@ -102,8 +103,8 @@ class Run:
         for idx in np.split(order, bounds):
             segment, phase, name, output, _net, layer, blob = key_rows[idx[0]]
             out.append(Series(int(segment), str(phase), str(name), None if output is None else int(output),
-                              layer, blob, lines[idx], steps[idx], epochs[idx], values[idx]))
-        out.sort(key=lambda s: int(s.lines[0]))
+                              layer, blob, lines[idx], idx, steps[idx], epochs[idx], values[idx]))
+        out.sort(key=lambda s: int(s.rows[0]))
         return out
 
     def series(self, *, phase: str | None = None, names: tuple[str, ...] | None = None,
@@ -183,6 +184,11 @@ def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
 def previous_median(values: np.ndarray, window: int) -> np.ndarray:
     """Median of the ``window`` values before each value (NaN for the first)."""
     return pd.Series(values).shift(1).rolling(window, min_periods=1).median().to_numpy()
+
+
+def optional_int(value) -> int | None:
+    """A table cell (Int64 / float) as an int, or None where it is missing."""
+    return None if pd.isna(value) else int(value)
 
 
 def fmt(value: float) -> str:

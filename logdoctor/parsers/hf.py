@@ -12,7 +12,8 @@ What the Trainer prints (``trainer.py`` ``log()``, ``trainer_callback.py`` ``Pro
 * eval dicts ``{'eval_loss': 0.43, 'eval_accuracy': 0.81, …, 'epoch': 1.0}``: phase ``val`` with the
   ``eval_`` prefix stripped (``test_``/``predict_`` keys: phase ``test``);
 * the final dict ``{'train_runtime': …, 'train_samples_per_second': …, 'train_loss': 0.127, 'epoch': 3.0}``:
-  one note ``summary`` (``train_loss`` is a run average and must not look like a training step);
+  one note ``summary`` holding the dict, its value the ``train_loss`` (a run average: it must not look
+  like a training step);
 * ``***** train metrics *****`` / ``***** eval metrics *****`` blocks of ``  key = value`` lines written by
   ``Trainer.log_metrics`` (train: ``summary`` notes; eval/test: metrics);
 * tqdm states of the training bar ``  5%|▌         | 10/200 [00:10<03:10,  1.00it/s]``: the bar's ``n``
@@ -29,13 +30,15 @@ training bar's position when a state of it came after the previous dict and is a
 otherwise the previous step plus ``logging_steps`` (when the arguments dump showed it, else the
 last interval between bar steps, else 1) — so with no bar at all, the count of train dicts.  When
 stdout was block-buffered apart from the bar (output redirected without ``python -u``), dicts
-arrive in bursts long after their steps: a bar ahead of what the dict's epoch allows is not used,
+arrive in bursts long after their steps: a bar far ahead of what the dict's epoch allows is not used,
 and once two dicts come with no bar state between them the bar is ignored for the rest of the run.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 
 import regex
 
@@ -54,16 +57,17 @@ samples = (
 
 # A flat dict as str() prints it; its pairs.  Values: quoted strings, wrappers such as
 # np.float64(0.5) or tensor(1.2, device='cuda:0'), short lists, or a bare token (nan, 5e-05, None).
-DICT = regex.compile(r"\{'[^{}\n]*\}")
-PAIR = regex.compile(
+# The hot patterns use the stdlib re, faster than regex on these simple shapes.
+DICT = re.compile(r"\{'[^{}\n]*\}")
+PAIR = re.compile(
     r"'(?P<key>[^'\n]+)'\s*:\s*"
     r"(?P<value>'[^'\n]*'|\"[^\"\n]*\"|[\w.]+\([^()\n]*\)|\[[^\[\]\n]*\]|[^,}\n]+)"
 )
 WRAPPED = regex.compile(r"^[\w.]+\(\s*([^,()]*)")
 # tqdm's default bar: "{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [{elapsed}<{remaining}, {rate}{postfix}]".
-TQDM = regex.compile(
+TQDM = re.compile(
     r"(?P<pct>\d{1,3})%\|[^|\n]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*"
-    r"(?:\[(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d\d))?"
+    r"(?:\[(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d\d)[^\]\n]*\])?"
 )
 # transformers' own logging format (also LLaMA-Factory's "[INFO|2025-04-01 06:58:03] name:157 >> ").
 HF_LOGGING = regex.compile(r"^\[(?:INFO|WARNING|ERROR|DEBUG|CRITICAL)\|[^\]\n]*\][^\n]*?>> ?")
@@ -104,6 +108,7 @@ def dict_kind(keys: list[str]) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def series_of(key: str) -> tuple[str, str]:
     """(phase, name) of a dict key: ``eval_loss`` -> (val, loss), ``learning_rate`` -> (train, lr)."""
     for prefix, phase in PHASE_PREFIXES:
@@ -115,6 +120,10 @@ def series_of(key: str) -> tuple[str, str]:
 
 def number(token: str) -> float | None:
     """The number in a printed dict value (``'3.4'``, ``nan``, ``np.float64(0.5)``); None if unreadable."""
+    try:
+        return float(token)
+    except ValueError:
+        pass
     token = token.strip()
     if token[:1] in "'\"":
         token = token[1:-1]
@@ -135,12 +144,12 @@ class HFLineParser:
 
     def __init__(self) -> None:
         self.logging_steps: int | None = None
-        self.expected_total: int | None = None   # "Total optimization steps = N"
         self.in_args = False
         self.metrics_split: str | None = None    # inside a "***** eval metrics *****" block
         self._new_run()
 
     def _new_run(self) -> None:
+        self.expected_total: int | None = None   # "Total optimization steps = N"
         self.train_total: int | None = None      # total of the training bar
         self.bar_step: int | None = None
         self.bar_seconds = math.nan
@@ -177,13 +186,19 @@ class HFLineParser:
                 self._metrics_line(m, at, rows)
                 return True
             self.metrics_split = None
-        known = False
-        if "{'" in line or "%|" in line:
-            known = self._dicts_and_bars(line, at, rows)
         if "logging_steps" in line:
             self._setting(line)
-        if known:
-            return True
+        if "{'" in line or "%|" in line:
+            found, rest = self._dicts_and_bars(line, at, rows)
+            if found == "dict" or (found and not rest.strip()):
+                return True
+            if found:
+                # Text glued after a bar state (a warning, a traceback) is known only if it is ours.
+                return self._message_line(rest.strip(), at, rows)
+        return self._message_line(line, at, rows)
+
+    def _message_line(self, line: str, at: int, rows: Rows) -> bool:
+        """Trainer messages, transformers logging lines and the start of the arguments dump."""
         logged = HF_LOGGING.match(line) if line[:1] == "[" else None
         message = line[logged.end():] if logged else line
         if "*****" in message or "Total optimization" in message or "Saving model" in message:
@@ -191,30 +206,29 @@ class HFLineParser:
             if m:
                 self._message(m, at, rows)
                 return True
-        if ARGS_START.search(line):
+        if line[-1:] == "(" and ARGS_START.search(line):
             self.in_args = True
             return True
         return logged is not None
 
     # -- dicts and tqdm states, in the order they stand in the line -----------------------
-    def _dicts_and_bars(self, line: str, at: int, rows: Rows) -> bool:
-        found = False
+    def _dicts_and_bars(self, line: str, at: int, rows: Rows) -> tuple[str | None, str]:
+        """Read the dicts and bar states of a line: ("dict" | "bar" | None, the text after the last one)."""
+        found = None
         position = 0
-        events = []
-        if "{'" in line:
-            events.extend((m.start(), 0, m) for m in DICT.finditer(line))
+        events = [(m.start(), 0, m) for m in DICT.finditer(line)] if "{'" in line else []
         if "%|" in line:
             events.extend((m.start(), 1, m) for m in TQDM.finditer(line))
-        if len(events) > 1:
-            events.sort(key=lambda e: e[0])
+            if len(events) > 1:
+                events.sort(key=lambda e: e[0])
         for start, what, m in events:
             if what == 1:
                 self._bar(m, line[position:start])
-                found = True
+                found = found or "bar"
             elif self._dict(m.group(0), at, rows):
-                found = True
+                found = "dict"
             position = m.end()
-        return found
+        return found, line[position:]
 
     def _bar(self, m, before: str) -> None:
         """A tqdm state: the training bar's position is the global step."""
@@ -236,7 +250,7 @@ class HFLineParser:
         self.bar_fresh = True
 
     def _dict(self, text: str, at: int, rows: Rows) -> bool:
-        pairs = [(p.group("key"), p.group("value")) for p in PAIR.finditer(text)]
+        pairs = PAIR.findall(text)
         keys = [key for key, _ in pairs]
         kind = dict_kind(keys)
         if kind is None:
@@ -253,9 +267,11 @@ class HFLineParser:
                 if value is not None and math.isfinite(value):
                     printed_step = int(value)
         if kind == "summary":
-            rows.note(at, "summary", text, step=self.last_step, epoch=epoch)
+            average = dict(pairs).get("train_loss")
+            value = number(average) if average is not None else None
+            rows.note(at, "summary", text, step=self.last_step, epoch=epoch,
+                      value=math.nan if value is None else value)
             self._new_run()
-            self.expected_total = None
             return True
         step, seconds = self._step(kind, printed_step, fraction)
         for key, token in pairs:
@@ -298,21 +314,21 @@ class HFLineParser:
         return step, seconds
 
     def _bar_fits(self, epoch: float | None) -> bool:
-        """Whether the bar could be at this dict's step: step / max_steps <= epoch / num_epochs <= epoch.
+        """Whether the bar could stand at this dict's step.
 
-        With at least one epoch to run, the bar's fraction cannot exceed the dict's epoch (slack for
-        the epoch printed to 2 decimals).  A first dict far behind the bar is stdout buffered apart
-        from it; runs shorter than one epoch fail the test too and fall back to counting.
+        step / max_steps = epoch / num_epochs, so the bar's fraction of the run cannot be much more
+        than the dict's epoch unless the run is far shorter than an epoch.  A bar more than four
+        times ahead of that (runs of at least a quarter epoch; slack for an epoch printed to 2
+        decimals) belongs to a later step: stdout was buffered apart from it.
         """
         if epoch is None or not self.train_total:
             return True
-        return self.bar_step <= (epoch + 0.006) * self.train_total + 1
+        return self.bar_step <= 4 * (epoch + 0.006) * self.train_total + 1
 
     # -- Trainer messages, settings and log_metrics blocks --------------------------------
     def _message(self, m, at: int, rows: Rows) -> None:
         if m.group("running"):
             self._new_run()
-            self.expected_total = None
         elif m.group("metrics"):
             self.metrics_split = m.group("split")
         elif m.group("total"):
@@ -354,7 +370,7 @@ def sniff(head: list[str]) -> int:
     for line in head:
         if "{'" in line:
             for m in DICT.finditer(line):
-                if dict_kind([p.group("key") for p in PAIR.finditer(m.group(0))]):
+                if dict_kind([key for key, _ in PAIR.findall(m.group(0))]):
                     score += 3
                     break
         elif markers < 3 and HF_MARKERS.search(line):

@@ -1,26 +1,506 @@
-"""keras: placeholder until the parser lands (it knows no line, so it is never detected)."""
+"""Keras: the console output of ``model.fit`` / ``evaluate`` (Keras 0.x to 3, standalone and tf.keras).
+
+What Keras prints (``keras/utils/generic_utils.py`` / ``progbar.py``, ``callbacks.py``):
+
+* epoch headers ``Epoch 3/40`` (Keras 0.1: ``Epoch 3``); tf.keras 2 and Keras 3 print none when
+  ``epochs=1``; Keras 2 with arrays first prints ``Train on 60000 samples, validate on 10000 samples``;
+* ``verbose=1`` progress bars, redrawn with ``\\b``/``\\r`` on one line (a new line per update when
+  not on a terminal); every drawn state is ``count/target`` (samples in Keras 1/2 with arrays,
+  batches otherwise), a bar, a time, then the running averages ``- name: value``:
+
+  - Keras 1/2: `` 13/285 [>....] - ETA: 5s - loss: 3.9622 - acc: 0.0577`` then the end of the
+    epoch ``285/285 [=====] - 6s 22ms/step - loss: 2.5736 - acc: 0.4192 - val_loss: … - val_acc: …``
+    (Keras 2.0 and older: ``- 6s - loss``; TF 2.0/2.1: ``50us/sample``; ``12/Unknown - 3s 250ms/step``);
+  - Keras 3: ``476/477 ━━━━━━━━━━━━━━━━━━━━ 0s 76ms/step - accuracy: 0.92 - loss: 0.27`` (ANSI colour
+    removed by the source; the ETA has no ``ETA:`` word), ``1/Unknown 0s 17ms/step - …``;
+
+* ``verbose=2`` one line per epoch: Keras 1 ``67s - loss: … - acc: …``; Keras 2 `` - 60s - loss: …``;
+  tf.keras ``19/19 - 12s - loss: …`` (2.6+: ``… - 354ms/epoch - 3ms/step`` at the end); Keras 3
+  ``16/16 - 0s - 4ms/step - loss: …``;
+* callback messages, as notes: TerminateOnNaN ``Batch 13: Invalid loss, terminating training`` (often
+  glued to the bar state it interrupts), ModelCheckpoint ``Epoch 00005: val_loss improved from 0.7 to
+  0.6, saving model to …`` / ``… did not improve from …`` / ``saving model to …``, ReduceLROnPlateau
+  ``Epoch 00008: ReduceLROnPlateau reducing learning rate to 0.0001.`` (also an ``lr`` row),
+  LearningRateScheduler ``… setting learning rate to …``, EarlyStopping ``Epoch 00012: early stopping``
+  and ``Restoring model weights from the end of the best epoch: 7.`` (Keras 3 drops the zero padding);
+* chatter that carries no value: ``model.summary()`` tables, ``Using TensorFlow backend.``,
+  ``Found 20000 images belonging to 2 classes.``, bars without metrics (``predict``), and the stubs a
+  bar leaves when backspaces erase it before the ``\\r`` (`` 2/1`` after `` 2/10 [===>…``).
+
+Rows: ``val_x`` is phase ``val``, name ``x``; ``acc``/``accuracy`` → ``accuracy``, ``lr``/``learning_rate``
+→ ``lr``; other names as printed.  ``epoch`` is the number Keras prints; ``step`` counts batches since
+the start of the run (converted from samples with the batch size, the count of the first drawn state).
+A bar that starts after an epoch has ended with no new header is ``evaluate``: phase ``test``, at the
+last epoch and step.  A redrawn line yields one row set per distinct step; its final state adds
+the ``val_*`` values.
+"""
 
 from __future__ import annotations
 
-from logdoctor.parsers.base import Batch, Rows
+import math
+import re
+from itertools import chain, repeat
+
+import regex
+
+from logdoctor.parsers.base import Batch, Rows, to_float
 from logdoctor.sources import Block
+from logdoctor.table import DEFAULTS
 
 name = "keras"
-description = "keras (not implemented yet)"
-samples: tuple[str, ...] = ()
+description = "Keras fit/evaluate progress bars and callbacks (Keras 0.x-3, tf.keras)"
+samples = (
+    "Train on 60000 samples, validate on 10000 samples",
+    "Epoch 1/30",
+    "  256/60000 [..............................] - ETA: 15:09 - loss: 15.3769 - acc: 0.0312",
+    "60000/60000 [==============================] - 5s 90us/step - loss: 11.0351 - acc: 0.3140"
+    " - val_loss: 10.0068 - val_acc: 0.3785",
+    "Epoch 2/30",
+    " 13/285 [>.............................] - ETA: 5s - loss: 3.9622 - acc: 0.0577",
+    "285/285 [==============================] - 6s 22ms/step - loss: 2.5736 - acc: 0.4192"
+    " - val_loss: 1.3943 - val_acc: 0.6647",
+    "Epoch 00003: ReduceLROnPlateau reducing learning rate to 0.00010000000474974513.",
+    "Epoch 3/30",
+    "67s - loss: 2.4808 - acc: 0.2275 - val_loss: 2.1192 - val_acc: 0.4365",
+    "Epoch 4/30",
+    " - 60s - loss: 1.2737 - acc: 0.4937 - precision: 0.2479 - recall: 0.9915",
+    "Epoch 5/30",
+    "128/128 - 0s - loss: 3.0934 - accuracy: 0.2043 - 354ms/epoch - 3ms/step",
+    "Epoch 6/30",
+    "476/477 ━━━━━━━━━━━━━━━━━━━━ 0s 76ms/step - accuracy: 0.9206 - loss: nan",
+    "Batch 12: Invalid loss, terminating training",
+    "477/477 ━━━━━━━━━━━━━━━━━━━━ 70s 108ms/step - accuracy: 0.9480 - loss: nan - val_accuracy: 0.4327"
+    " - val_loss: nan - learning_rate: 0.0010",
+    "Epoch 6: val_accuracy improved from 0.43269 to 0.51442, saving model to best.keras",
+    "Epoch 7/30",
+    "16/16 - 0s - 4ms/step - loss: inf - mae: 2824887.0000 - val_loss: inf - val_mae: inf",
+    "Epoch 7: early stopping",
+    "Restoring model weights from the end of the best epoch: 6.",
+)
+
+# -- line shapes ------------------------------------------------------------------------------
+
+# Every progress state and verbose=2 line: optional count and bar, a time (ETA or elapsed, maybe
+# per step), the "- name: value" pairs (a value is one token, or a printed array), then
+# tf.keras >= 2.6's "- 354ms/epoch - 3ms/step".  On a bar redrawn a million times this is the hot
+# path: the stdlib engine runs it several times faster than the ``regex`` module's captures.
+PROGRESS = re.compile(
+    r"[ \t]*(?:(?P<cur>\d+)/(?P<target>\d+|Unknown)[ \t]*(?P<bar>\[[=>.]*\]|━+)?"
+    r"|(?=-[ \t]*\d+s[ \t]+-|\d+s[ \t]+-[ \t]))"
+    r"(?:[ \t]*-?[ \t]*(?:ETA:[ \t]*)?(?P<time>\d+(?::\d\d){0,2}s?)"
+    r"(?:[ \t]+(?:-[ \t]+)?\d+(?:\.\d+)?(?:us|ms|s)/(?P<unit>step|sample))?)?"
+    r"(?P<metrics>(?:[ \t]+-[ \t]+[^\s:]+:[ \t]+(?:\[[^\]]*\]|\S+))*)"
+    r"(?:[ \t]+-[ \t]+\d+(?:\.\d+)?(?:us|ms|s)/(?:epoch|step|sample))*"
+)
+METRIC = re.compile(r"-[ \t]+([^\s:]+):[ \t]+(\[[^\]]*\]|\S+)")
+# "Epoch 3/40" (Keras 0.1: "Epoch 3") or a callback message about an epoch ("Epoch 00003: …").
+EPOCH = regex.compile(r"[ \t]*Epoch (?P<epoch>\d+)(?:(?:/(?P<epochs>\d+))?[ \t]*$|: (?P<msg>.*))")
+CALLBACK = regex.compile(
+    r"(?P<improved>\S+ improved from \S+ to (?P<new>[^\s,]+), saving model to .+)"
+    r"|(?P<not_improved>\S+ did not improve(?: from \S+)?)"
+    r"|(?P<saving>saving model to .+)"
+    r"|(?P<saved>finished saving model to .+)"
+    r"|(?P<early>early stopping.*)"
+    r"|(?P<reduce>(?:ReduceLROnPlateau )?reducing learning rate to (?P<lr>\S+?)\.?[ \t]*$)"
+    r"|(?P<schedule>LearningRateScheduler setting learning rate to (?P<lr2>\S+?)\.?[ \t]*$)"
+)
+NAN_TERMINATED = regex.compile(r"Batch (?P<batch>\d+): Invalid loss, terminating training")
+OTHER = regex.compile(
+    r"[ \t]*(?:"
+    r"(?P<nan>Batch (?P<batch>\d+): Invalid loss, terminating training)"
+    r"|(?P<restore>Restoring model weights from the end of the best epoch(?:: (?P<best>\d+))?\.?)"
+    r"|(?P<train_on>Train on \d+ samples(?:, validate on \d+ samples)?)"
+    r"|(?P<chatter>Using \w+ backend\.?|Found \d+ (?:images|files) belonging to \d+ classes\."
+    r"|Using \d+ files for (?:training|validation)\.)"
+    r"|(?P<summary_start>(?:.*\s)?Model: \"[^\"]*\"|_{20,})"
+    r")[ \t]*$"
+)
+# Lines of a model.summary() table (Keras 1/2 plain text, Keras 3 box drawing).
+SUMMARY = regex.compile(
+    r"[ \t]*(?:[_=]{10,}|[┏┃┡│├└┗].*|Layer \(type\).*|\S+ \(.*|"
+    r"(?:Total|Trainable|Non-trainable|Optimizer) params: .*)[ \t]*$"
+    r"|[ \t]{20,}\S.*$"
+)
+SUMMARY_END = "Non-trainable params:"
+SUMMARY_TAIL = regex.compile(r"[ \t]*(?:_{10,}|Optimizer params: .*)[ \t]*$")
+# A count that starts a bar state ("  13/285", "     12/Unknown").
+COUNT = re.compile(r"[ \t]*\d+/(?:\d+|Unknown)")
+# Keras formats every average as %.4f or %.4e; text glued to the last value is cut off after it.
+KERAS_NUMBER = regex.compile(r"[-+]?(?:\d+\.\d{4}(?:e[-+]\d+)?|nan|inf)")
+
+NAMES = {"acc": "accuracy", "accuracy": "accuracy", "lr": "lr", "learning_rate": "lr"}
 
 
-class _LineParser:
+def _series(key: str) -> tuple[str, str]:
+    """Phase and normalised name of a metric as Keras prints it."""
+    phase = "train"
+    if key.startswith("val_"):
+        phase, key = "val", key[4:]
+    return phase, NAMES.get(key, key)
+
+
+def _layout(keys: tuple[str, ...], test: bool) -> tuple[list[str], list[str]]:
+    """Phases and names of the metrics of a state (evaluate() prints no ``val_``: phase test)."""
+    phases, names = [], []
+    for key in keys:
+        phase, metric = _series(key)
+        phases.append("test" if test and phase == "train" else phase)
+        names.append(metric)
+    return phases, names
+
+
+def _value(token: str) -> float | None:
+    """A printed value; text glued to it by another writer is cut off after Keras' 4 decimals."""
+    value = to_float(token)
+    if value is None:
+        glued = KERAS_NUMBER.match(token)
+        if glued:
+            value = to_float(glued.group(0))
+    return value
+
+
+class _Columns:
+    """The rows of one block, kept as one record per drawn state and turned into columns at the end.
+
+    A redrawn bar can draw a million states: one ``append`` per state here, and the expansion into
+    columns runs in C (``chain``/``repeat``), where ``Rows.add`` per value would dominate the parse.
+    Keras prints no clock and none of Caffe's fields: those columns get their defaults.
+    """
+
+    __slots__ = ("states", "notes", "count")
+    FILLED = ("line", "epoch", "step", "phase", "name", "value", "kind", "text")
+
+    def __init__(self) -> None:
+        # (line, epoch, step, phases, names, values) with phases/names/values of equal length.
+        self.states: list[tuple] = []
+        self.notes: list[tuple[int, str]] = []   # (row index, text) of the rows that are notes
+        self.count = 0
+
+    def metrics(self, line: int, epoch, step, phases, names, values) -> None:
+        self.states.append((line, epoch, step, phases, names, values))
+        self.count += len(names)
+
+    def note(self, line: int, name: str, text: str, *, value: float = math.nan, epoch=None, step=None,
+             phase: str = "train") -> None:
+        self.notes.append((self.count, text))
+        self.metrics(line, epoch, step, (phase,), (name,), (value,))
+
+    def rows(self) -> Rows:
+        rows = Rows()
+        count = self.count
+        if not count:
+            return rows
+        lines, epochs, steps, phases, names, values = zip(*self.states)
+        widths = list(map(len, names))
+        kind, text = ["metric"] * count, [""] * count
+        for index, message in self.notes:
+            kind[index], text[index] = "note", message
+        rows.columns.update(
+            line=list(chain.from_iterable(map(repeat, lines, widths))),
+            epoch=list(chain.from_iterable(map(repeat, epochs, widths))),
+            step=list(chain.from_iterable(map(repeat, steps, widths))),
+            phase=list(chain.from_iterable(phases)), name=list(chain.from_iterable(names)),
+            value=list(chain.from_iterable(values)), kind=kind, text=text)
+        for column in Rows.NAMES:
+            if column not in self.FILLED:
+                rows.columns[column] = [DEFAULTS[column]] * count
+        return rows
+
+
+class KerasLineParser:
+    """Reads one Keras console log; the epoch, the step count and the bar being drawn live here."""
+
+    def __init__(self) -> None:
+        self.epoch: int | None = None       # as printed
+        self.finished = False               # the current epoch's final state was drawn
+        self.base: int | None = 0           # batches in the finished epochs of this run (None: unknown)
+        self.drawn = False                  # a training state of the current epoch was drawn
+        self.in_epoch: int | None = None    # batches into the current epoch (None: unknown)
+        self.epoch_batches: int | None = None
+        self.previous_batches: int | None = None   # length of the previous epoch of this run
+        self.samples: bool | None = None    # counts are samples (Keras 1/2 fit on arrays)
+        self.batch_size: int | None = None
+        self.run_start = False              # "Train on …" seen: the next header starts a run
+        self.testing = False                # the bar being drawn is evaluate()
+        self.bar_count: int | None = None
+        self.bar_target: int | None = None
+        self.in_summary = ""               # in a model.summary(): "table", then "tail"
+        self.layouts: dict[tuple, tuple[list[str], list[str]]] = {}
+        # Redraws of one line repeat states: what was emitted for (line, test, epoch, step).
+        self.emitted_key: tuple | None = None
+        self.emitted: tuple | dict[str, str] = {}
+
+    # -- the block loop -------------------------------------------------------------
     def feed(self, block: Block) -> Batch:
-        return Batch(Rows(), list(range(len(block))))
+        cols = _Columns()
+        unknown: list[int] = []
+        previous = ""
+        for index, text in enumerate(block.lines):
+            if not self._line(text, index, block, cols, previous):
+                unknown.append(index)
+            previous = text
+        return Batch(cols.rows(), unknown)
 
     def close(self) -> Batch:
         return Batch(Rows())
 
+    def _line(self, text: str, index: int, block: Block, cols: _Columns, previous: str) -> bool:
+        """Handle one logical line; False when it is not Keras output."""
+        if "/" in text or "s - " in text:
+            m = PROGRESS.match(text)
+            if m is not None and self._progress(m, block.line_of(index), cols):
+                self.in_summary = ""
+                return True
+        if "Epoch" in text:
+            m = EPOCH.match(text)
+            if m is not None and self._epoch_line(m, block.line_of(index), cols):
+                self.in_summary = ""
+                return True
+        m = OTHER.match(text)
+        if m is not None:
+            self._other(m, block.line_of(index), cols)
+            return True
+        if not text.strip():
+            return True   # blank, also between the rows of a tf.keras >= 2.9 summary
+        if self.in_summary and (SUMMARY if self.in_summary == "table" else SUMMARY_TAIL).match(text):
+            if SUMMARY_END in text:
+                self.in_summary = "tail"
+            return True
+        self.in_summary = ""
+        # Backspaces that erase a bar state before the "\r" leave its first characters as a state
+        # of their own (" 2/1", "16/32 ━━━ 0s 19ms/step -").
+        return (bool(index) and text[:1] in " 0123456789" and previous.startswith(text.rstrip())
+                and block.line_of(index - 1) == block.line_of(index) and COUNT.match(previous) is not None)
+
+    # -- progress bars and verbose=2 lines ------------------------------------------------
+    def _progress(self, m, line: int, cols: _Columns) -> bool:
+        cur_text, target_text, bar, time, unit, metrics = m.group("cur", "target", "bar", "time", "unit",
+                                                                 "metrics")
+        # Whatever follows is blank, or another writer's text glued to the last value.
+        rest = m.string[m.end():]
+        if not metrics:
+            # A bar without metrics (predict, or an update before the first batch ended).
+            if cur_text is None or rest.strip() or not (bar or time):
+                return False
+            self._track_bar(int(cur_text), target_text)
+            return True
+        keys, tokens = zip(*METRIC.findall(metrics))
+        if cur_text is None:
+            cur = target = None
+        else:
+            cur = int(cur_text)
+            target = None if target_text == "Unknown" else int(target_text)
+        new_bar = self._track_bar(cur, target_text)
+        if new_bar and (self.finished or self.testing):
+            self.testing = True
+        elif self.epoch is None:
+            # tf.keras 2 and Keras 3 print no header when fit() runs a single epoch.
+            self._start_epoch(1, new_run=True)
+        final = cur is None or cur == target
+        if self.testing:
+            if final:
+                self._emit(cols, line, keys, tokens, self._step_now(), test=True)
+        else:
+            step = self._train_state(cur, target, unit, bar is not None and bar[0] == "[")
+            if final:
+                self.finished = True
+            self._emit(cols, line, keys, tokens, step)
+        if "Invalid loss" in rest:
+            # TerminateOnNaN prints without a newline first, right after the state it interrupts.
+            glued = NAN_TERMINATED.search(m.string)
+            if glued:
+                self._nan_terminated(int(glued.group("batch")), glued.group(0), line, cols)
+        return True
+
+    def _track_bar(self, cur: int | None, target_text: str | None) -> bool:
+        """Follow the bar being drawn; True when this state starts a new one."""
+        target = None if target_text is None or target_text == "Unknown" else int(target_text)
+        new = (cur is None or self.bar_count is None or cur < self.bar_count
+               or (target != self.bar_target and self.bar_target is not None))
+        self.bar_count, self.bar_target = cur, target
+        return new
+
+    def _train_state(self, cur: int | None, target: int | None, unit: str | None,
+                     ascii_bar: bool) -> int | None:
+        """The run's batch count at this training state; learns the counting unit on the way."""
+        if unit == "sample":
+            self.samples = True
+        if not self.drawn and cur is not None and target is not None and 0 < cur < target and ascii_bar:
+            # Progbar always draws its first update, made after one batch: a first count above
+            # one counts samples, and it is the batch size.  (Keras 3 and tf.keras >= 2.2 count
+            # batches; a log that lost its first states shows a late count, not a batch size.)
+            if self.samples is None:
+                self.samples = 1 < cur <= target // 2
+            if self.samples and self.batch_size is None:
+                self.batch_size = cur
+        self.drawn = True
+        if cur is None:
+            self.in_epoch = self.epoch_batches
+        else:
+            self.in_epoch = self._batches(cur)
+            if target is not None:
+                self.epoch_batches = self._batches(target)
+        return self._step_now()
+
+    def _batches(self, count: int) -> int | None:
+        if not self.samples:
+            return count
+        if self.batch_size:
+            return -(-count // self.batch_size)
+        return None
+
+    def _step_now(self) -> int | None:
+        """The run's batch count at the last drawn state (None when it cannot be known)."""
+        if self.base is None:
+            return None
+        if not self.drawn:
+            return self.base
+        return None if self.in_epoch is None else self.base + self.in_epoch
+
+    def _step_at_end(self, epoch: int) -> int | None:
+        """The step at which printed epoch ``epoch`` ends (callbacks speak of whole epochs).
+
+        With verbose=2 the callbacks print before the epoch's line, when only the previous
+        epoch's length is known; Keras runs the same number of batches every epoch.
+        """
+        if epoch != self.epoch:
+            return self._step_now()
+        batches = self.epoch_batches if self.epoch_batches is not None else self.previous_batches
+        if self.base is None or batches is None:
+            return None
+        return self.base + batches
+
+    def _emit(self, cols: _Columns, line: int, keys: tuple[str, ...], tokens: tuple[str, ...],
+              step: int | None, test: bool = False) -> None:
+        """Rows for one drawn state, less what an earlier state of the same line and step gave."""
+        key = (line, test, self.epoch, step if step is not None else self.bar_count)
+        if key != self.emitted_key:
+            self.emitted_key = key
+            self.emitted = (keys, tokens)
+        else:
+            emitted = self.emitted
+            if not isinstance(emitted, dict):   # the second state of this step: remember by name
+                emitted = self.emitted = dict(zip(*emitted))
+            fresh = [i for i, (k, token) in enumerate(zip(keys, tokens)) if emitted.get(k) != token]
+            if not fresh:
+                return
+            keys = tuple(keys[i] for i in fresh)
+            tokens = tuple(tokens[i] for i in fresh)
+            emitted.update(zip(keys, tokens))
+        layout = self.layouts.get((test, keys))
+        if layout is None:
+            layout = self.layouts[(test, keys)] = _layout(keys, test)
+        phases, names = layout
+        try:
+            values = list(map(float, tokens))
+        except ValueError:
+            for phase, metric, token in zip(phases, names, tokens):
+                value = _value(token)
+                if value is None:
+                    cols.note(line, metric, f"unreadable value {token!r}", phase=phase, epoch=self.epoch,
+                              step=step)
+                else:
+                    cols.metrics(line, self.epoch, step, (phase,), (metric,), (value,))
+            return
+        cols.metrics(line, self.epoch, step, phases, names, values)
+
+    # -- epoch headers and callback messages ------------------------------------------------
+    def _epoch_line(self, m, line: int, cols: _Columns) -> bool:
+        epoch = int(m.group("epoch"))
+        message = m.group("msg")
+        if message is None:
+            new_run = self.run_start or (self.epoch is not None and epoch <= self.epoch)
+            self._start_epoch(epoch, new_run)
+            return True
+        c = CALLBACK.match(message)
+        if c is None:
+            return False
+        kind = c.lastgroup
+        where = dict(epoch=epoch, step=self._step_at_end(epoch))
+        text = m.group(0).strip()
+        if kind == "improved":
+            best = _value(c.group("new"))
+            cols.note(line, "checkpoint", text, value=math.nan if best is None else best, **where)
+        elif kind == "saving":
+            cols.note(line, "checkpoint", text, **where)
+        elif kind == "not_improved":
+            cols.note(line, "checkpoint_skipped", text, **where)
+        elif kind == "early":
+            cols.note(line, "early_stopping", text, **where)
+        elif kind in ("reduce", "schedule"):
+            token = c.group("lr") if kind == "reduce" else c.group("lr2")
+            cols.note(line, "reduce_lr" if kind == "reduce" else "lr_schedule", text, **where)
+            value = _value(token)
+            if value is None:
+                cols.note(line, "lr", f"unreadable value {token!r}", **where)
+            else:
+                cols.metrics(line, epoch, where["step"], ("train",), ("lr",), (value,))
+        return True   # "finished saving model" carries nothing new
+
+    def _start_epoch(self, epoch: int, new_run: bool) -> None:
+        if new_run:
+            self.base = 0
+            self.previous_batches = None
+            if not self.run_start:
+                self.samples = None
+                self.batch_size = None
+        elif self.epoch is not None:
+            done = (self.epoch_batches if self.finished else self.in_epoch) if self.drawn else 0
+            self.previous_batches = done or None
+            self.base = None if done is None or self.base is None else self.base + done
+        self.run_start = False
+        self.epoch = epoch
+        self.finished = False
+        self.testing = False
+        self.drawn = False
+        self.in_epoch = None
+        self.epoch_batches = None
+        self.bar_count = self.bar_target = None
+
+    def _nan_terminated(self, batch: int, text: str, line: int, cols: _Columns) -> None:
+        # TerminateOnNaN counts batches from 0 within the epoch.
+        step = None if self.base is None else self.base + batch + 1
+        cols.note(line, "nan_terminated", text.strip(), epoch=self.epoch, step=step)
+
+    def _other(self, m, line: int, cols: _Columns) -> None:
+        kind = m.lastgroup
+        if kind == "nan":
+            self._nan_terminated(int(m.group("batch")), m.group("nan"), line, cols)
+        elif kind == "restore":
+            best = m.group("best")
+            cols.note(line, "early_stopping", m.group("restore"), value=float(best) if best else math.nan,
+                      epoch=self.epoch, step=self._step_now())
+        elif kind == "train_on":
+            self.run_start = True
+            self.samples = True
+            self.batch_size = None
+        elif kind == "summary_start":
+            self.in_summary = "table"
+
 
 def sniff(head: list[str]) -> int:
-    return 0
+    """Keras when epoch headers, progress bars or callback messages appear in the head."""
+    score = 0
+    for text in head:
+        if "Epoch" in text:
+            m = EPOCH.match(text)
+            if m is not None:
+                if m.group("msg") is None:
+                    score += 3 if m.group("epochs") else 1
+                elif CALLBACK.match(m.group("msg")):
+                    score += 3
+                continue
+        if "/" in text or "s - " in text:
+            m = PROGRESS.match(text)
+            if m is not None and (m.group("bar") or m.group("time")) and (
+                    m.group("metrics") or not text[m.end():].strip()):
+                score += 3
+                continue
+        if "Train on" in text or "Invalid loss" in text or "Restoring model weights" in text:
+            if OTHER.match(text):
+                score += 3
+    return score
 
 
-def start() -> _LineParser:
-    return _LineParser()
+def start() -> KerasLineParser:
+    return KerasLineParser()

@@ -11,7 +11,8 @@ three words, then ``:``, ``=`` or a space, then a value token captured loosely a
   and mmengine ``Epoch(val) [1][500/500]  bbox_mAP: 0.35``;
 * the PyTorch MNIST example ``Train Epoch: 1 [640/60000 (1%)]\\tLoss: 2.301`` and
   ``Test set: Average loss: 0.0526, Accuracy: 9833/10000 (98%)`` (a ratio is read as a fraction);
-* no counters at all: ``loss: nan, co: nan``.
+* no counters at all: ``loss: nan, co: nan``;
+* the PyTorch tutorials' ``Accuracy of the network on the 10000 test images: 97.5 %``.
 
 Names: ``Loss`` -> ``loss``; ``acc``/``Acc``/``accuracy`` -> ``accuracy``; ``lr``/``LR``/``learning rate``
 -> ``lr``; a phase word before the name (``val_loss``, ``Val Loss``, ``valid_loss``, ``test acc``, a line
@@ -37,8 +38,11 @@ Lightning tables) are left as unknown so that the specific parsers get them.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
+import re
 
+import numpy as np
 import regex
 
 from logdoctor.parsers.base import Batch, Rows, to_float
@@ -59,15 +63,17 @@ samples = (
 
 WORD = r"[A-Za-z][\w@%/.+-]*"
 # key (one to three words, an optional "(val)") then separator then value; or an unkeyed [n/total].
-PAIR = regex.compile(
+# The stdlib re runs this one faster than regex does.
+PAIR = re.compile(
     r"(?<![\w@%/.+-])(?P<key>" + WORD + r"(?:\((?P<kphase>train|val|test)\))?(?: " + WORD + r"){0,2}?)"
-    r"['\"]?(?:\s*[:=]\s*|\s+|(?=\[))"
-    r"(?P<value>\[\s*\d+\s*(?:/\s*\d+\s*)?\](?:\s*\[\s*(?P<inner>\d+)\s*(?:/\s*(?P<inner_total>\d+)\s*)?\])?"
+    r"(?P<sep>['\"]?(?:\s*[:=]\s*|\s+|(?=\[)))"
+    r"(?P<value>\[\s*(?P<outer>\d+)\s*(?:/\s*(?P<outer_total>\d+)\s*)?\]"
+    r"(?:\s*\[\s*(?P<inner>\d+)\s*(?:/\s*(?P<inner_total>\d+)\s*)?\])?"
     r"|tensor\(\s*[^,)\s]+"
-    r"|[^\s,;|\[\]()'\"]+(?:\(\w*\))?)"
+    r"|[-+]?(?:[\d.]|(?i:nan|inf))[^\s,;:|\[\]()'\"]*(?::\d[^\s,;:|\[\]()'\"]*)*(?:\(\w*\))?(?!:[A-Za-z_]))"
     r"|\[\s*(?P<bracket>\d+)\s*/\s*(?P<bracket_total>\d+)\s*(?:\(\s*\d+%\s*\)\s*)?\]"
 )
-COUNTER = regex.compile(r"^\[?\s*(?P<n>\d+)\s*(?:/\s*(?P<total>\d+)\s*)?\]?$")
+COUNTER = re.compile(r"^(\d+)(?:/(\d+))?$")
 RATIO = regex.compile(r"^(?P<a>\d+(?:\.\d+)?)/(?P<b>\d+(?:\.\d+)?)$")
 LINE_PHASE = regex.compile(
     r"(?i)^\W*(?P<phase>train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|dev|test(?:ing)?)"
@@ -77,15 +83,26 @@ TIMESTAMP = regex.compile(
     r"^\[?(?:(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)|(?P<mo2>\d\d)/(?P<d2>\d\d)/(?P<y2>\d{4}))[ T]"
     r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d(?:[.,]\d+)?)"
 )
+FILE_NAME = regex.compile(r"\.(?:py|pyx|cpp|cc|cu|h|c|json|ya?ml|txt|log)$")
+# One "key": value pair of pretty-printed JSON: a configuration dump, never a metric line.
+JSON_CONFIG = regex.compile(r'^\s*"[^"]+"\s*:\s*[^{}\[\]]*?,?\s*$')
+ACCURACY_SENTENCE = regex.compile(
+    r"(?i)\baccuracy of the (?:\w+ ){1,3}?on (?:the )?(?:\d+ )?(?P<split>train|training|val|validation|test)"
+    r"(?: \w+)?\s*:\s*(?P<value>[-+]?[\d.]+(?:e[-+]?\d+)?|nan|inf)\s*(?P<percent>%)?"
+)
+BAR_END = regex.compile(r"^.*(?:it/s|s/it)\]")
+# sklearn's classification_report rows: a table, not a training log line.
+REPORT_TABLE = regex.compile(r"^\s*(?:accuracy\s{3,}\d|(?:macro|weighted|micro|samples) avg\s)")
 RANK_PREFIX = regex.compile(r"^\[(?:rank|default)\d+\]:\s?")
 
-# Metric names: any name with a "loss" token, accuracy-like first or last tokens, and a few exact names.
-LOSS_TOKEN = regex.compile(r"(?i)(?:^|[_/.\- ])loss(?:$|[_/.\- ])|^loss|loss$")
-ACCURACY_LIKE = {"acc", "accuracy", "acc1", "acc5", "acc@1", "acc@5", "top1", "top5", "top-1", "top-5",
-                 "prec@1", "prec@5", "prec1", "prec5"}
-METRIC_NAMES = {"lr", "learning_rate", "perplexity", "ppl", "f1", "f1_score", "auc", "roc_auc", "map", "miou",
+# Metric names: a "loss" token anywhere, or a token of the usual scores; lr by itself.
+METRIC_TOKENS = {"loss", "acc", "accuracy", "acc1", "acc5", "acc@1", "acc@5", "top1", "top5", "prec@1", "prec@5",
+                 "perplexity", "ppl", "f1", "auc", "map", "miou", "iou", "dice", "bleu", "rouge", "wer", "cer",
+                 "mse", "mae", "rmse", "psnr", "ssim", "reward", "kl", "entropy", "precision", "recall"}
+METRIC_NAMES = {"lr", "learning_rate", "grad_norm", "gnorm", "perplexity", "ppl", "f1", "auc", "map", "miou",
                 "iou", "dice", "bleu", "wer", "cer", "mse", "mae", "rmse", "psnr", "ssim", "reward", "kl",
-                "entropy", "error", "err", "grad_norm", "gnorm", "precision", "recall", "bbox_map", "segm_map"}
+                "entropy", "precision", "recall"}
+LR_NAME = regex.compile(r"(?i)^(?:lr|learning[_ ]rate)(?:[_-]?\d+)?$")
 STEP_WORDS = {"step", "iter", "iteration", "itr", "global_step", "update"}
 EPOCH_WORDS = {"epoch", "ep"}
 PHASE_WORDS = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
@@ -99,7 +116,8 @@ SYNONYMS = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy", "lr": "lr
 
 # Lines that belong to the specific formats; left unknown for them.
 CAFFE_GLOG = regex.compile(r"^[IWEF]\d{4}")
-KERAS_BAR = regex.compile(r"^\s*\d+/\d+ (?:\[[=>.]|━|-|\S*━)")
+KERAS_BAR = regex.compile(r"^\s*\d+/\d+ (?:\[[=>.]|━|-|\S*━)|^\s*(?:\d+/\d+\s+)?(?:-\s+)?\d+(?:ms|s|us)\s+-\s")
+LIGHTNING_EARLY_STOPPING = regex.compile(r"^(?:Monitored metric|Metric) \S+ (?:=|improved|did not improve)")
 HF_DICT_KEYS = ("'loss'", "'epoch'", "'eval_", "'train_runtime'", "'learning_rate'", "'grad_norm'")
 HF_SETTINGS = regex.compile(r"^\w+=[^\s]*,$|^\[(?:INFO|WARNING|ERROR|DEBUG|CRITICAL)\|")
 
@@ -107,12 +125,52 @@ TRACEBACK = "Traceback (most recent call last)"
 EXCEPTION = regex.compile(r"^(?:[A-Za-z_]\w*\.)*(?P<name>[A-Z]\w*)(?::(?:\s+(?P<msg>.*))?)?$")
 ERROR_LINE = regex.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception)(?::\s.*|:?\s*$)")
 ANOMALY = regex.compile(r"Function '\w+' returned (?:nan|inf) values in its \d+\w* output")
-KILLED = regex.compile(r"^\s*(?:\[\d+\][+-]?\s+)?Killed\b|\bline \d+:\s+\d+ Killed\b")
+# bash: "Killed", "[1]+  Killed                  python train.py", "script: line 12: 31337 Killed  python …"
+KILLED = regex.compile(r"^\s*(?:\[\d+\][+-]?\s+)?Killed(?:\s{2,}\S.*)?\s*$|\bline \d+:\s+\d+ Killed\b")
 FATAL_SIGNAL = ("Segmentation fault", "core dumped", "Bus error", "Fatal Python error")
+FRAME = regex.compile(r'^File "[^"\n]+", line \d+')
 PY_WARNING = regex.compile(r"^\S*\.py:\d+: \w*Warning: ")
 WANDB_SUMMARY = regex.compile(r"^wandb:\s+(?P<key>\S+)\s+(?P<value>\S+)\s*$")
 CHAINED = ("During handling of the above exception", "The above exception was the direct cause",
            "Original Traceback (most recent call last)", "Exception in thread", "Traceback of forward call")
+
+
+# Cheap pre-filter: a line is read only when its lowercased text holds one of these (or a state
+# such as an open traceback needs it); everything else is unknown without a regex.
+CANDIDATE_WORDS = (b"loss", b"acc", b"lr", b"learn", b"epoch", b"step", b"iter", b"itr", b"perplex", b"ppl",
+                   b"f1", b"auc", b"map", b"iou", b"dice", b"bleu", b"rouge", b"wer", b"cer", b"mse", b"mae",
+                   b"psnr", b"ssim", b"reward", b"kl", b"entropy", b"prec", b"recall", b"top", b"grad",
+                   b"traceback", b"error", b"exception", b"killed", b"fault", b"core dumped", b"fatal",
+                   b"wandb:", b"warn", b'file "', b"returned")
+
+
+def _prefix_tree(words: tuple[bytes, ...]) -> bytes:
+    """An alternation grouped by first letter: the stdlib ``re`` scans it several times faster than a flat one."""
+    groups: dict[bytes, list[bytes]] = {}
+    for word in sorted(set(words)):
+        groups.setdefault(word[:1], []).append(word[1:])
+    return b"|".join(re.escape(first) + b"(?:" + b"|".join(re.escape(rest) for rest in sorted(
+        rests, key=len, reverse=True)) + b")" for first, rests in groups.items())
+
+
+CANDIDATE = re.compile(_prefix_tree(CANDIDATE_WORDS))
+
+
+def candidate_lines(block: Block) -> list[int]:
+    """Indices of the logical lines of ``block`` that contain a candidate word (any case)."""
+    data = block.text.encode("utf-8")
+    low = data.lower()
+    search = CANDIDATE.search
+    hits: list[int] = []
+    m = search(low)
+    while m:
+        hits.append(m.start())
+        end = low.find(b"\n", m.end())
+        m = search(low, end + 1) if end >= 0 else None
+    if not hits:
+        return []
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    return np.searchsorted(newlines, np.asarray(hits, dtype=np.int64)).tolist()
 
 
 def tokens_of(name: str) -> list[str]:
@@ -121,13 +179,9 @@ def tokens_of(name: str) -> list[str]:
 
 def metric_like(name: str) -> bool:
     """Whether a (phase-stripped) name is a training metric: loss, accuracy, lr and the usual scores."""
-    low = name.lower()
-    if "loss" in low and LOSS_TOKEN.search(low):
+    if LR_NAME.match(name):
         return True
-    if low in METRIC_NAMES or low.replace(" ", "_") in METRIC_NAMES:
-        return True
-    tokens = tokens_of(low)
-    return bool(tokens) and (tokens[0] in ACCURACY_LIKE or tokens[-1] in ACCURACY_LIKE or tokens[0] == "lr")
+    return any(token in METRIC_TOKENS for token in tokens_of(name)) or name.lower() in METRIC_NAMES
 
 
 def split_key(key: str) -> tuple[str | None, str, str]:
@@ -154,10 +208,35 @@ def split_key(key: str) -> tuple[str | None, str, str]:
 
 
 def normalised(name: str) -> str:
-    return SYNONYMS.get(name.lower(), name)
+    """loss, accuracy and lr by their one name; single known metric words lowercased; others as printed."""
+    low = name.lower()
+    if low in SYNONYMS:
+        return SYNONYMS[low]
+    return low if low in METRIC_NAMES else name
 
 
-def value_of(token: str, name: str) -> float | None:
+@functools.lru_cache(maxsize=4096)
+def key_info(key: str) -> tuple[str, str | None, str, bool, bool]:
+    """What a printed key is: (role, phase, series name, metric-like, setting).
+
+    role is ``epoch``, ``step``, ``batch`` (a step counter only with a total), ``code`` (a file name
+    such as ``logging.py``) or ``value``.  Keys repeat on every line of a log, hence the cache.
+    """
+    if FILE_NAME.search(key):
+        return "code", None, key, False, False
+    phase, printed, last = split_key(key)
+    low = printed.lower()
+    if last in EPOCH_WORDS or low in EPOCH_WORDS:
+        return "epoch", phase, printed, False, False
+    if last in STEP_WORDS or low in STEP_WORDS:
+        return "step", phase, printed, False, False
+    # In a key of several words the metric is the last one ("Average loss"; not "the loss is").
+    metric = metric_like(printed) and (" " not in key or metric_like(last) or bool(LR_NAME.match(printed)))
+    role = "batch" if last == "batch" else "value"
+    return role, phase, normalised(printed), metric, low in SETTING_WORDS
+
+
+def value_of(token: str) -> float | None:
     """A value token as a number: plain numbers and non-finite spellings, ``a/b`` ratios, percentages."""
     token = token.rstrip(".")
     if token.startswith("tensor("):
@@ -212,9 +291,9 @@ class _Clock:
 
 
 class _Line:
-    """What one line says: counters, phase and the (name, phase, token, separated) pairs."""
+    """What one line says: its counters, its phase and its values."""
 
-    __slots__ = ("epoch", "step", "step_total", "within", "within_total", "phase", "pairs")
+    __slots__ = ("epoch", "step", "step_total", "within", "within_total", "phase", "values")
 
     def __init__(self) -> None:
         self.epoch: int | None = None
@@ -223,45 +302,48 @@ class _Line:
         self.within: int | None = None        # counter inside the epoch: [640/60000] after the epoch
         self.within_total: int | None = None
         self.phase: str | None = None
-        self.pairs: list[tuple[str, str | None, str, bool]] = []
+        self.values: list[tuple[str, str | None, str, bool, bool, bool]] = []
+        # (series, phase, token, separated by ":"/"=", metric-like, setting)
 
 
-def read_line(text: str) -> _Line | None:
-    """The counters and pairs of a line, or None when nothing on it looks like a metric or counter."""
+def read_line(text: str) -> _Line:
+    """The counters, phase and candidate values of a line."""
     line = _Line()
     lead = LINE_PHASE.match(text)
     if lead:
         line.phase = PHASE_WORDS[lead.group("phase").lower()]
-    epoch_seen = False
     for m in PAIR.finditer(text):
-        if m.group("bracket") is not None:
-            if epoch_seen and line.within is None:
-                line.within, line.within_total = int(m.group("bracket")), int(m.group("bracket_total"))
+        key, kphase, sep, token, outer, outer_total, inner, inner_total, bracket, bracket_total = m.groups()
+        if bracket is not None:
+            if line.epoch is not None and line.within is None:
+                line.within, line.within_total = int(bracket), int(bracket_total)
             continue
-        key, token = m.group("key"), m.group("value")
-        if m.group("kphase"):
-            line.phase = PHASE_WORDS[m.group("kphase")]
-            key = key.replace(f"({m.group('kphase')})", "")
-        phase, printed, last = split_key(key)
-        counter = COUNTER.match(token)
-        if last in EPOCH_WORDS or printed.lower() in EPOCH_WORDS:
+        if kphase:
+            line.phase = PHASE_WORDS[kphase]
+            key = key.replace(f"({kphase})", "")
+        role, phase, series, metric, setting = key_info(key)
+        if role == "code":
+            continue
+        if outer is None and role != "value":
+            counter = COUNTER.match(token)
             if counter:
-                line.epoch = int(counter.group("n"))
-                epoch_seen = True
+                outer, outer_total = counter.groups()
+        if role == "epoch":
+            if outer is not None:
+                line.epoch = int(outer)
                 if phase and line.phase is None:
                     line.phase = phase
-                if m.group("inner") is not None:
-                    line.within = int(m.group("inner"))
-                    line.within_total = int(m.group("inner_total")) if m.group("inner_total") else None
+                if inner is not None:
+                    line.within = int(inner)
+                    line.within_total = int(inner_total) if inner_total else None
             continue
-        if (last in STEP_WORDS or printed.lower() in STEP_WORDS or
-                (last == "batch" and counter and counter.group("total"))):
-            if counter:
-                line.step = int(counter.group("n"))
-                line.step_total = int(counter.group("total")) if counter.group("total") else None
+        if role == "step" or (role == "batch" and outer_total):
+            if outer is not None:
+                line.step = int(outer)
+                line.step_total = int(outer_total) if outer_total else None
             continue
-        separated = text[m.end("key"):m.start("value")].strip(" \t'\"") in (":", "=")
-        line.pairs.append((printed, phase, token, separated))
+        separated = sep.strip(" \t'\"") in (":", "=")
+        line.values.append((series, phase, token, separated, metric, setting))
     return line
 
 
@@ -287,9 +369,21 @@ class PlainLineParser:
     def feed(self, block: Block) -> Batch:
         rows = Rows()
         unknown: list[int] = []
-        for index, line in enumerate(block.lines):
-            if not self._line(line, block.line_of(index), rows):
+        lines = block.lines
+        candidates = candidate_lines(block)
+        candidates.append(len(lines))
+        index, next_candidate = 0, 0
+        while index < len(lines):
+            if index == candidates[next_candidate]:
+                next_candidate += 1
+            elif not (self.traceback or self.wandb_summary or self.after_warning):
+                stop = candidates[next_candidate]
+                unknown.extend(range(index, stop))  # blank ones are dropped by the caller
+                index = stop
+                continue
+            if not self._line(lines[index], block.line_of(index), rows):
                 unknown.append(index)
+            index += 1
         return Batch(rows, unknown)
 
     def close(self) -> Batch:
@@ -308,8 +402,10 @@ class PlainLineParser:
             if self._wandb_line(stripped, at, rows):
                 return True
         if self.after_warning:
+            # The source line under a warning, or the frames of anomaly mode's "Traceback of forward call".
             self.after_warning = False
             if line[:1] in " \t":
+                self.traceback = FRAME.match(stripped) is not None
                 return True
         if self._message(line, stripped, at, rows):
             return True
@@ -320,24 +416,26 @@ class PlainLineParser:
     # -- crashes, anomalies, warnings, wandb ------------------------------------------------
     def _message(self, line: str, stripped: str, at: int, rows: Rows) -> bool:
         if TRACEBACK in stripped:
-            if stripped.startswith(TRACEBACK):
+            # Also glued after a progress bar; "Original Traceback" is the inside of a DataLoader crash.
+            if not stripped[:stripped.index(TRACEBACK)].rstrip().endswith("Original"):
                 rows.note(at, "crash", stripped, step=self.step, epoch=self.epoch)
             self.traceback = True
             return True
         if "returned" in stripped and ANOMALY.search(stripped):
             rows.note(at, "anomaly", stripped, step=self.step, epoch=self.epoch)
             return True
-        if ("Error" in stripped or "Exception" in stripped) and ERROR_LINE.match(stripped):
+        if ("Error" in stripped or "Exception" in stripped) and ERROR_LINE.match(line):
             rows.note(at, "crash", stripped, step=self.step, epoch=self.epoch)
             return True
-        if "Killed" in stripped and KILLED.search(line):
-            rows.note(at, "crash", stripped, step=self.step, epoch=self.epoch)
-            return True
-        if any(signal in stripped for signal in FATAL_SIGNAL):
+        if ("Killed" in stripped and KILLED.search(line)) or any(signal in stripped for signal in FATAL_SIGNAL):
             rows.note(at, "crash", stripped, step=self.step, epoch=self.epoch)
             return True
         if "Warning" in stripped and PY_WARNING.match(stripped):
             self.after_warning = True
+            return True
+        if line[:1] in " \t" and (stripped.startswith("warnings.warn(") or FRAME.match(stripped)):
+            # A frame seen without its "Traceback" line (another parser took that line).
+            self.traceback = stripped[:1] == "F"
             return True
         return False
 
@@ -377,39 +475,51 @@ class PlainLineParser:
         """Lines of the specific formats: left unknown so that their parser reads them."""
         if "{'" in line and any(key in line for key in HF_DICT_KEYS):
             return True
-        if "%|" in line or "│" in line or "┃" in line:
-            return True
-        if CAFFE_GLOG.match(stripped) or KERAS_BAR.match(line):
+        if "%|" in line or "│" in line or "┃" in line or "━" in line or "v_num" in line:
+            return True  # tqdm and rich bars, rich tables, Lightning's bar postfix
+        if CAFFE_GLOG.match(stripped) or KERAS_BAR.match(line) or LIGHTNING_EARLY_STOPPING.match(stripped):
             return True
         if stripped.endswith(("Arguments(", ",")) and HF_SETTINGS.match(stripped):
+            return True
+        if stripped[:1] == '"' and JSON_CONFIG.match(stripped):
             return True
         return line[:1] == "[" and HF_SETTINGS.match(line) is not None
 
     # -- key/value metric lines ---------------------------------------------------------
     def _metrics(self, text: str, at: int, rows: Rows) -> bool:
+        if "it/s]" in text or "s/it]" in text:
+            # A bar without a percentage ("Validation: | | 0/? [00:00<?, ?it/s]") glued before the message.
+            bar = BAR_END.search(text)
+            text = text[bar.end():] if bar else text
+        if ("avg" in text or "accuracy" in text) and REPORT_TABLE.match(text):
+            return False
+        if "ccuracy of the" in text:
+            sentence = ACCURACY_SENTENCE.search(text)
+            if sentence:
+                return self._accuracy_sentence(sentence, text, at, rows)
         line = read_line(text)
         if line.epoch is not None:
-            if self.epoch_base is None:
-                self.epoch_base = min(line.epoch, 1)
-            self.epoch_base = min(self.epoch_base, line.epoch)
+            self.epoch_base = min(line.epoch, 1 if self.epoch_base is None else self.epoch_base)
+            self.epoch = line.epoch
         has_counter = line.epoch is not None or line.step is not None or line.within is not None
+        # lr alone brings no companions: "lr=0.1 batch=32 dropout: 0.4" is a settings line.
+        has_metric = any(metric and series != "lr" for series, _, _, _, metric, _ in line.values)
         values = []
-        for printed, key_phase, token, separated in line.pairs:
-            metric = metric_like(printed)
-            if not (metric or (has_counter and separated and printed.lower() not in SETTING_WORDS)):
+        for series, key_phase, token, separated, metric, setting in line.values:
+            # Next to a metric or a counter, other "key: number" pairs are values too (co, time, memory).
+            if not (metric or ((has_counter or has_metric) and separated and not setting)):
                 continue
-            value = value_of(token, printed)
+            value = value_of(token)
             if value is None and not (metric and numeric_looking(token)):
                 continue
-            values.append((normalised(printed), key_phase or line.phase or "train", token, value, metric))
-        if line.epoch is not None:
-            self.epoch = line.epoch
-        if not any(metric for *_, metric in values) and not (has_counter and values):
-            if line.step is not None or line.within is not None:
-                self._step_of(line)
+            values.append((series, key_phase or line.phase or "train", token, value, metric))
+        if not values or not (has_counter or any(metric for *_, metric in values)):
             return False
-        train = any(phase == "train" for _, phase, *_ in values)
-        step = self._step_of(line) if train or line.step is not None or line.within is not None else self.step
+        # Counters of a validation or test line count its own batches, not training steps.
+        if line.phase in ("val", "test") or not any(phase == "train" for _, phase, *_ in values):
+            step = self.step
+        else:
+            step = self._step_of(line)
         seconds = self.clock.seconds(text)
         for series, phase, token, value, _ in values:
             if value is None:
@@ -419,8 +529,18 @@ class PlainLineParser:
                 rows.add(at, series, value, phase=phase, step=step, epoch=self.epoch, seconds=seconds)
         return True
 
+    def _accuracy_sentence(self, m, text: str, at: int, rows: Rows) -> bool:
+        """``Accuracy of the network on the 10000 test images: 97.5 %`` (the PyTorch tutorials)."""
+        value = value_of(m.group("value") + ("%" if m.group("percent") else ""))
+        if value is None:
+            return False
+        phase = PHASE_WORDS.get(m.group("split").lower(), "test")
+        rows.add(at, "accuracy", value, phase=phase, step=self.step, epoch=self.epoch,
+                 seconds=self.clock.seconds(text))
+        return True
+
     def _step_of(self, line: _Line) -> int:
-        """The global step of a metric line (see the module docstring)."""
+        """The global step of a training line (see the module docstring)."""
         if line.within is not None and line.epoch is not None and line.within_total:
             step = (line.epoch - (self.epoch_base or 0)) * line.within_total + line.within
         elif line.step is not None or line.within is not None:
@@ -428,7 +548,7 @@ class PlainLineParser:
             total = line.step_total if line.step is not None else line.within_total
             epoch = line.epoch if line.epoch is not None else self.epoch
             if (epoch is not None and self.raw_epoch is not None and epoch > self.raw_epoch
-                    and self.raw_step is not None and raw < self.raw_step):
+                    and self.raw_step is not None and raw <= self.raw_step):
                 # The counter restarted with the epoch: it counts within the epoch.
                 self.restarts_each_epoch = True
                 self.offset = self.step or 0
@@ -441,26 +561,24 @@ class PlainLineParser:
             return self.step
         else:
             self.counted += 1
-            step = self.counted
-            self.step = step
-            return step
+            self.step = self.counted
+            return self.step
         self.counter_seen = True
         self.step = step
         return step
 
 
 def sniff(head: list[str]) -> int:
-    """About one point per line that reads as metrics; the generic fallback never scores high."""
+    """One point per line of the head that reads as metrics (the generic fallback never scores high)."""
     parser = PlainLineParser()
     rows = Rows()
     score = 0
     for index, line in enumerate(head):
-        before = len(rows)
         stripped = line.strip()
         if not stripped or parser._defer(line, stripped) or parser._message(line, stripped, index, rows):
             continue
-        if parser._metrics(line, index + 1, rows) and any(
-                kind == "metric" for kind in rows.columns["kind"][before:]):
+        before = len(rows)
+        if parser._metrics(line, index + 1, rows) and "metric" in rows.columns["kind"][before:]:
             score += 1
     return score
 

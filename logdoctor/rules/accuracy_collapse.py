@@ -3,7 +3,8 @@
 What it detects, on every accuracy-like series (higher is better): after rising
 at least ``learnt`` above its first value, it drops within two evaluations from
 the upper quarter of its gain to the lower quarter (near where it started, i.e.
-near chance) and stays in the lower half for ``hold`` evaluations; or, after
+near chance) and stays in the lower half for ``hold`` evaluations (or until the run
+ends): noisy validation curves dip for a few epochs and recover; or, after
 learning, it is pinned at one exact value for ``pinned`` evaluations below its
 peak (the net answers the same class for every input).  With or without nan.
 
@@ -29,7 +30,7 @@ from logdoctor.series import Run, fmt
 @dataclasses.dataclass(frozen=True)
 class AccuracyCollapse(Rule):
     learnt: float = 0.15    # absolute rise over the first value that counts as having learnt
-    hold: int = 3           # evaluations the collapse must last
+    hold: int = 8           # evaluations the collapse must last (or until the end of the run)
     pinned: int = 6         # identical evaluations near the start level that pin the output
 
     code = "LD202"
@@ -37,9 +38,11 @@ class AccuracyCollapse(Rule):
     severity = Severity.ERROR
     advice = "Clip gradients by norm, lower the learning rate, and restart from the checkpoint before the drop."
     fires_on = ("".join(f"Iteration {i * 10}, Testing net (#0)\n    Test net output #0: accuracy = {v}\n"
-                        for i, v in enumerate([0.25, 0.5, 0.7, 0.8, 0.82, 0.26, 0.25, 0.24, 0.25])),)
+                        for i, v in enumerate([0.25, 0.5, 0.7, 0.8, 0.82, 0.26, 0.25, 0.24, 0.25, 0.26, 0.25, 0.24,
+                                               0.25, 0.25])),)
     silent_on = ("".join(f"Iteration {i * 10}, Testing net (#0)\n    Test net output #0: accuracy = {v}\n"
-                         for i, v in enumerate([0.25, 0.5, 0.7, 0.8, 0.82, 0.6, 0.8, 0.83, 0.84])),)
+                         for i, v in enumerate([0.25, 0.5, 0.7, 0.8, 0.82, 0.26, 0.3, 0.28, 0.5, 0.8, 0.83, 0.84,
+                                                0.85, 0.85])),)
 
     def check(self, run: Run) -> Iterator[Finding]:
         for series in run.accuracy():

@@ -40,21 +40,29 @@ class NanAtStart(Rule):
         for series in run.series(phase="train"):
             finite = np.flatnonzero(np.isfinite(series.values))
             if len(finite) and series.name != "lr":
-                line = int(series.lines[finite[0]])
-                first_finite_train[series.segment] = min(first_finite_train.get(series.segment, line), line)
-        found: dict[int, tuple[int, object]] = {}
+                when = _when(series, int(finite[0]))
+                first_finite_train[series.segment] = min(first_finite_train.get(series.segment, when), when)
+        found: dict[int, tuple[tuple, object]] = {}
         for series in run.series():
             if series.name == "lr" or np.isfinite(series.values[0]):
                 continue
-            line = int(series.lines[0])
-            if line > first_finite_train.get(series.segment, line):
+            when = _when(series, 0)
+            if when > first_finite_train.get(series.segment, when):
                 continue  # training was finite before this series first appeared
-            if series.segment not in found or line < found[series.segment][0]:
-                found[series.segment] = (line, series)
-        for _, (line, series) in sorted(found.items()):
+            if series.segment not in found or when < found[series.segment][0]:
+                found[series.segment] = (when, series)
+        for _, (_, series) in sorted(found.items()):
+            line = int(series.lines[0])
             bad = ~np.isfinite(series.values)
             streak = int(np.argmin(bad)) if not bad.all() else len(bad)
             yield self.finding(
                 f"{series.label} is {fmt(series.values[0])} from its first value at {series.where(0)}"
                 + (f" and for all {len(bad)} values" if bad.all() else f", {streak} non-finite value(s) in a row"),
                 series=series, index=0, evidence=[line], values=[("non_finite_values", float(bad.sum()))])
+
+
+def _when(series, i: int) -> tuple[int, float]:
+    """When value ``i`` was logged: its line, then its step (values of one redrawn line differ by step;
+    values on one line at one step, like a HuggingFace log dict, are simultaneous)."""
+    step = series.steps[i]
+    return (int(series.lines[i]), -np.inf if np.isnan(step) else float(step))

@@ -21,7 +21,7 @@ import numpy as np
 
 from logdoctor.model import Finding, Severity
 from logdoctor.rules.base import Rule
-from logdoctor.series import Run, fmt
+from logdoctor.series import Run, fmt, optional_int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,9 +45,8 @@ class NanMasked(Rule):
         if masked.empty:
             return
         first = masked.iloc[0]
-        step = None if first["step"] is None or first["step"] != first["step"] else int(first["step"])
         yield self.finding(
             f"grad_norm is {fmt(first['value'])} while the logged loss is {fmt(first['value_loss'])} "
             f"on {len(masked)} logged line(s), the first at line {int(first['line']):,}: the loss hides nan steps",
-            line=int(first["line"]), step=step, phase="train", metric="grad_norm",
+            line=int(first["line"]), step=optional_int(first["step"]), phase="train", metric="grad_norm",
             evidence=masked["line"].head(5).tolist(), values=[("masked_lines", len(masked))])

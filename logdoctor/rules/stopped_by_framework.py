@@ -21,7 +21,7 @@ from typing import Iterator
 
 from logdoctor.model import Finding, Severity
 from logdoctor.rules.base import Rule
-from logdoctor.series import Run
+from logdoctor.series import Run, optional_int
 
 CAUSES = {
     "nan_terminated": (Severity.ERROR, "TerminateOnNaN stopped training on a non-finite loss"),
@@ -48,14 +48,14 @@ class StoppedByFramework(Rule):
         notes = run.notes_named(*CAUSES)
         for name in CAUSES:
             rows = notes[notes["name"] == name]
+            if name == "early_stopping":  # not "metric improved" or "restoring weights": the stop itself
+                rows = rows[rows["text"].str.contains("stop", case=False, na=False)]
             if rows.empty:
                 continue
             first = rows.iloc[0]
             severity, what = CAUSES[name]
-            step = first["step"]
             yield self.finding(
                 f"{what}: {str(first['text']).strip()[:160]}", line=int(first["line"]),
-                step=None if step is None or step != step else int(step),
-                epoch=None if first["epoch"] is None or first["epoch"] != first["epoch"] else int(first["epoch"]),
+                step=optional_int(first["step"]), epoch=optional_int(first["epoch"]),
                 severity=severity, evidence=rows["line"].head(3).tolist(),
                 advice=self.advice if severity is Severity.ERROR else "Nothing to do: this is an ordinary stop.")

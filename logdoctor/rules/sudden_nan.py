@@ -60,10 +60,11 @@ class SuddenNan(Rule):
             i = first_nonfinite(series.values)
             if i is None:
                 continue
+            row = int(series.rows[i])
+            if series.segment not in first or row < first[series.segment][0]:
+                first[series.segment] = (row, series, i)
+        for segment, (_, series, i) in sorted(first.items()):
             line = int(series.lines[i])
-            if series.segment not in first or line < first[series.segment][0]:
-                first[series.segment] = (line, series, i)
-        for segment, (line, series, i) in sorted(first.items()):
             if i < self.history:  # nan (almost) from the start: nan-at-start's case
                 continue
             if segment in explosions and explosions[segment] <= line:
