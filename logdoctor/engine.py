@@ -102,7 +102,8 @@ class Analyzer:
 
     Memory stays bounded on endless input: past ``max_rows`` rows the rules are run
     on everything seen so far, then the table is compacted (see :func:`table.compact`);
-    a finding that later points into the compacted past again is the one already reported.
+    what the rules later find before the compaction horizon was already looked for in
+    full detail, and is not reported again.
     """
 
     rules: tuple[Rule, ...]
@@ -114,7 +115,7 @@ class Analyzer:
     reported: dict[tuple, Finding] = field(default_factory=dict, init=False)
     queued: list[Finding] = field(default_factory=list, init=False)
     rows: int = field(default=0, init=False)
-    compacted_through: int = field(default=0, init=False)
+    horizon: int = field(default=0, init=False)  # lines before it were compacted
     fresh: bool = field(default=False, init=False)
     closed: bool = field(default=False, init=False)
 
@@ -168,18 +169,17 @@ class Analyzer:
         self.fresh = True
         if self.stream.buffered + sum(len(p) for p in self.pieces) > self.max_rows:
             self._collect(final=False)
-            frame = self.table()
-            self.compacted_through = int(frame["line"].iloc[-1])
-            self.pieces = [tables.compact(frame, head=self.max_rows // 100, tail=self.max_rows // 4,
-                                          buckets=self.max_rows // 100)]
+            frame, horizon = tables.compact(self.table(), head=self.max_rows // 100, tail=self.max_rows // 4,
+                                            buckets=self.max_rows // 100)
+            self.pieces = [frame]
+            self.horizon = max(self.horizon, horizon)
 
     def _collect(self, final: bool) -> None:
-        known = {(f.code, f.metric) for f in self.reported.values()}
         for f in check(Run(self.table(), final=final), self.rules):
             if f.key in self.reported:
                 continue
-            if f.line is not None and f.line <= self.compacted_through and (f.code, f.metric) in known:
-                continue  # the same episode, seen again through the compacted past
+            if f.line is not None and f.line < self.horizon and not f.final:
+                continue  # the past before the horizon was checked in full detail before it was compacted
             self.reported[f.key] = f
             self.queued.append(f)
 

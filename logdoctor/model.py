@@ -52,7 +52,7 @@ class Finding:
 
     @property
     def key(self) -> tuple:
-        return (self.code, self.metric, self.phase, self.step if self.step is not None else self.line)
+        return (self.code, self.metric, self.step if self.step is not None else self.line)
 
     def to_dict(self) -> dict:
         return {

@@ -55,10 +55,11 @@ class TableStream:
         self.last_epoch: dict[str, float] = {}
         self.series_segment: dict[str, int] = {}  # the segment each training series was last seen in
         self.counts = np.zeros(3, dtype=np.int64)
-        self.carry: tuple[int, int] | None = None  # (line, status) of a line still being redrawn
-        self.previous: tuple[int, np.ndarray] | None = None  # (first line, statuses) of the last block
+        self.status = bytearray()  # per physical line: UNKNOWN, RECOGNISED or ROWS (0xff: not seen yet)
         self.used: set[str] = set()
         self.buffer = Rows()
+        self.ranks: list[int] = []  # per buffered row: the rank in the chain of the parser that made it
+        self.open_line: int | None = None  # the last line, when it is still being redrawn
 
     # -- public ------------------------------------------------------------------------
     @property
@@ -96,19 +97,12 @@ class TableStream:
                 raise UsageError(f"{self.path}: empty input")
             self._choose()
             self._parse_held()
-        for _, state in self.chain:
+        for rank, (_, state) in enumerate(self.chain):
             rows = state.close().rows
-            self.buffer.extend(rows)
+            self._keep(rows, rank)
             if len(rows):
-                late = np.asarray(rows.columns["line"], dtype=np.int64)
-                if self.carry is not None:
-                    late = late[late != self.carry[0]]
-                    if len(late) < len(rows):
-                        self.carry = (self.carry[0], ROWS)
-                self._late_rows(late)
-        if self.carry is not None:
-            self.counts[self.carry[1]] += 1
-            self.carry = None
+                self._rows_at(np.asarray(rows.columns["line"], dtype=np.int64))
+        self.open_line = None
 
     def choose_now(self) -> None:
         """Live input gone quiet: choose the format from the lines held so far if one is clearly it."""
@@ -119,19 +113,41 @@ class TableStream:
             self._parse_held()
 
     def take(self) -> pd.DataFrame:
-        """The rows parsed since the last call, as a piece of the event table (segments numbered)."""
-        rows, self.buffer = self.buffer, Rows()
+        """The rows parsed since the last call, as a piece of the event table (segments numbered).
+
+        Rows are ordered by line, and within a line by parser (the chosen one first), so that
+        the order does not depend on where the input was cut.  For the same reason the rows of
+        a line still being redrawn stay back while other parsers than the chosen one have
+        rows on it: their states may interleave with states still to come.
+        """
+        rows, ranks = self.buffer, np.asarray(self.ranks, dtype=np.int64)
+        self.buffer, self.ranks = Rows(), []
         frame = table.frame_from_columns(rows.columns)
-        if len(frame):
-            if not frame["line"].is_monotonic_increasing:
-                frame = frame.sort_values("line", kind="stable").reset_index(drop=True)
-            frame["segment"] = self._segments(frame)
+        if not len(frame):
+            return frame
+        lines = frame["line"].to_numpy()
+        if self.open_line is not None and (ranks[lines == self.open_line] > 0).any():
+            back = lines == self.open_line
+            for name, values in rows.columns.items():
+                self.buffer.columns[name] = [v for v, b in zip(values, back) if b]
+            self.ranks = ranks[back].tolist()
+            frame, ranks, lines = frame[~back].reset_index(drop=True), ranks[~back], lines[~back]
+            if not len(frame):
+                return frame
+        if (ranks > 0).any() or not frame["line"].is_monotonic_increasing:
+            order = np.lexsort((ranks, lines))
+            frame = frame.iloc[order].reset_index(drop=True)
+        frame["segment"] = self._segments(frame)
         return frame
 
+    def _keep(self, rows: Rows, rank: int) -> None:
+        """Add a parser's rows to the buffer, remembering which parser of the chain made them."""
+        if len(rows):
+            self.buffer.extend(rows)
+            self.ranks.extend([rank] * len(rows))
+
     def stats(self) -> ParseStats:
-        counts = self.counts.copy()
-        if self.carry is not None:
-            counts[self.carry[1]] += 1
+        counts = self.counts
         return ParseStats(parser=self.parser_name, lines=int(counts.sum()),
                           lines_with_rows=int(counts[ROWS]), lines_recognised=int(counts[RECOGNISED]),
                           lines_unknown=int(counts[UNKNOWN]), parsers_used=tuple(sorted(self.used)))
@@ -167,11 +183,12 @@ class TableStream:
         before = len(rows)
         current = block
         unknown: list[int] = list(range(len(block)))
-        for parser, state in self.chain:
+        self.open_line = block.last if block.open_end else None
+        for rank, (parser, state) in enumerate(self.chain):
             batch: Batch = state.feed(current)
             if len(batch.rows):
                 self.used.add(parser.name)
-                rows.extend(batch.rows)
+                self._keep(batch.rows, rank)
             unknown = [i for i in batch.unknown if current.lines[i].strip()]
             if not unknown:
                 break
@@ -224,6 +241,7 @@ class TableStream:
         return segments
 
     def _account(self, block: Block, row_lines: list[int], unknown_lines: list[int]) -> None:
+        """Record what became of each physical line of ``block`` (see :meth:`_set_status`)."""
         first, last = block.first, block.last
         status = np.full(last - first + 1, RECOGNISED, dtype=np.int8)
         if block.physical is not None:
@@ -233,35 +251,35 @@ class TableStream:
             status[(misses == states) & (states > 0)] = UNKNOWN
         elif unknown_lines:
             status[np.asarray(unknown_lines, dtype=np.int64) - first] = UNKNOWN
+        if len(status):
+            self._set_status(first, status)
         if row_lines:
-            lines = np.asarray(row_lines, dtype=np.int64)
-            self._late_rows(lines[lines < first])
-            lines = lines[(lines >= first) & (lines <= last)]
-            status[lines - first] = ROWS
-        if self.carry is not None:  # the previous block ended inside a line that may go on here
-            line, previous = self.carry
-            self.carry = None
-            if line == first and len(status):
-                status[0] = max(status[0], previous)
-            else:
-                self.counts[previous] += 1
-        if block.open_end and len(status):
-            self.carry = (last, int(status[-1]))
-            status = status[:-1]
-        self.counts += np.bincount(status, minlength=3)[:3]
-        self.previous = (first, status)
+            self._rows_at(np.asarray(row_lines, dtype=np.int64))
 
-    def _late_rows(self, lines: np.ndarray) -> None:
-        """Rows for lines of the previous block (a parser held the last state of a bar): count them."""
-        if not len(lines) or self.previous is None:
-            return
-        first, status = self.previous
-        index = np.unique(lines - first)
-        index = index[(index >= 0) & (index < len(status))]
-        for i in index[status[index] != ROWS]:
-            self.counts[status[i]] -= 1
-            self.counts[ROWS] += 1
-            status[i] = ROWS
+    def _set_status(self, first: int, status: np.ndarray) -> None:
+        """Store line statuses (one byte per line); a line seen before keeps the better of the two
+        (a bar redrawn across blocks is "with values" if any of its states had values)."""
+        end = first - 1 + len(status)
+        if end > len(self.status):
+            self.status.extend(b"\xff" * (end - len(self.status)))
+        view = np.frombuffer(self.status, dtype=np.int8)[first - 1:end]
+        seen = view >= 0
+        if seen.any():
+            np.subtract.at(self.counts, view[seen], 1)
+            status = np.where(seen, np.maximum(view, status), status)
+        view[:] = status
+        self.counts += np.bincount(status, minlength=3)[:3]
+
+    def _rows_at(self, lines: np.ndarray) -> None:
+        """Lines that produced rows, possibly in an earlier block (a parser held a bar's last state)."""
+        lines = np.unique(lines)
+        lines = lines[(lines >= 1) & (lines <= len(self.status))]
+        view = np.frombuffer(self.status, dtype=np.int8)
+        old = view[lines - 1]
+        change = (old != ROWS) & (old >= 0)
+        np.subtract.at(self.counts, old[change], 1)
+        self.counts[ROWS] += int(change.sum())
+        view[lines[change] - 1] = ROWS
 
 
 def _sub_block(block: Block, indices: list[int]) -> Block:

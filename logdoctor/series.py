@@ -37,7 +37,9 @@ class Series:
     rows: np.ndarray       # row positions in the table: the order of values within one physical line
     steps: np.ndarray      # float64, NaN where the log gave no step
     epochs: np.ndarray     # float64, NaN where the log gave no epoch
-    values: np.ndarray
+    values: np.ndarray     # per step: running means (see ``spans``) are turned back into the steps' values
+    printed: np.ndarray    # the values as the log printed them
+    spans: np.ndarray      # float64: steps a printed value averaged (NaN: one step, or not known)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -49,6 +51,19 @@ class Series:
         if self.output is not None:
             text += f" (#{self.output})"
         return text
+
+    def settled(self) -> np.ndarray:
+        """Indices of values that stand for a whole evaluation: all of them, except that of a
+        running mean only the last of each epoch (the epoch's mean) counts."""
+        if np.isnan(self.spans).all():
+            return np.arange(len(self.values))
+        last_of_epoch = np.append(self.epochs[1:] != self.epochs[:-1], True)
+        return np.flatnonzero(np.isnan(self.spans) | last_of_epoch)
+
+    def settled_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """The settled indices and the values printed there (epoch means for running means)."""
+        index = self.settled()
+        return index, self.printed[index]
 
     def step(self, i: int) -> int | None:
         return None if np.isnan(self.steps[i]) else int(self.steps[i])
@@ -96,14 +111,17 @@ class Run:
         codes_sorted = np.asarray(codes)[order]
         bounds = np.flatnonzero(np.diff(codes_sorted)) + 1
         lines = frame["line"].to_numpy()
+        spans = frame["span"].to_numpy(dtype="float64", na_value=np.nan)
         steps = frame["step"].to_numpy(dtype="float64", na_value=np.nan)
         epochs = frame["epoch"].to_numpy(dtype="float64", na_value=np.nan)
         values = frame["value"].to_numpy()
         key_rows = keys.to_numpy()
         for idx in np.split(order, bounds):
             segment, phase, name, output, _net, layer, blob = key_rows[idx[0]]
+            printed, window = values[idx], spans[idx]
+            per_step = printed if np.isnan(window).all() else from_running_means(printed, window, epochs[idx])
             out.append(Series(int(segment), str(phase), str(name), None if output is None else int(output),
-                              layer, blob, lines[idx], idx, steps[idx], epochs[idx], values[idx]))
+                              layer, blob, lines[idx], idx, steps[idx], epochs[idx], per_step, printed, window))
         out.sort(key=lambda s: int(s.rows[0]))
         return out
 
@@ -175,6 +193,34 @@ def is_accuracy(name: str) -> bool:
 
 
 # ---------------------------------------------------------------- numeric helpers
+
+def from_running_means(means: np.ndarray, spans: np.ndarray, epochs: np.ndarray) -> np.ndarray:
+    """The value of each interval between two printed running means.
+
+    Keras' progress bar prints, at batch b of an epoch, the mean of batches 1..b.  Its first
+    states are single noisy batches and later ones lag: neither is the loss of the moment.
+    Between two states at spans a < b of one epoch, the batches a+1..b averaged
+    (b·m_b − a·m_a)/(b − a).  A state repeated at the same span repeats the previous value;
+    the first state of an epoch, and values with no span, stand as printed.
+    """
+    previous_span = np.concatenate(([np.nan], spans[:-1]))
+    previous_mean = np.concatenate(([np.nan], means[:-1]))
+    same_epoch = np.concatenate(([False], (epochs[1:] == epochs[:-1]) | (np.isnan(epochs[1:]) & np.isnan(epochs[:-1]))))
+    grows = same_epoch & (spans > previous_span)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        interval = (spans * means - previous_span * previous_mean) / (spans - previous_span)
+    out = np.where(grows, interval, means)
+    out = np.where(grows & ~np.isfinite(interval), means, out)  # nan/inf stay as printed
+    # Means that do not add up (rounding over long epochs, states printed out of order) would
+    # give impossible values: a negative mean of non-negative numbers stays as printed.
+    if np.nanmin(means, initial=0.0) >= 0:
+        out = np.where(out < 0, means, out)
+    repeat = same_epoch & (spans == previous_span)
+    if repeat.any():
+        out = pd.Series(np.where(repeat, np.nan, out)).ffill().to_numpy()
+        out = np.where(repeat & ~np.isfinite(means), means, out)
+    return out
+
 
 def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
     """Median of each value and the ``window - 1`` before it (causal: the future never counts)."""

@@ -32,6 +32,7 @@ SCHEMA: dict[str, object] = {
     "weight": "float64",    # Caffe: loss weight of the output
     "layer": "object",      # Caffe debug_info / net definition: layer name
     "blob": "object",       # Caffe debug_info: blob name or param index
+    "span": "Int64",        # steps the value averages, ending at `step` (Keras bars: means since the epoch began)
 }
 COLUMNS = tuple(SCHEMA)
 
@@ -49,6 +50,7 @@ DEFAULTS: dict[str, object] = {
     "weight": np.nan,
     "layer": None,
     "blob": None,
+    "span": None,
 }
 
 
@@ -96,11 +98,13 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 SERIES_KEY = ["segment", "phase", "name", "output", "net", "layer", "blob"]
 
 
-def compact(frame: pd.DataFrame, head: int, tail: int, buckets: int) -> pd.DataFrame:
+def compact(frame: pd.DataFrame, head: int, tail: int, buckets: int) -> tuple[pd.DataFrame, int]:
     """Bound the size of a long table: per series keep the first ``head`` and last ``tail`` values,
-    and of the values between, the lowest and highest of each of ``buckets`` buckets.
+    and of the values between, the one nearest the median of each of ``buckets`` buckets (the
+    level the series had there; extremes of a long-gone past are noise to the rules).
 
-    Non-finite values and notes are always kept: they are what the rules look for.
+    Non-finite values and notes are always kept: they are what the rules look for.  Also returns
+    the horizon: the first line from which every series is still complete.
     """
     metric = (frame["kind"] == "metric").to_numpy()
     keys = frame[SERIES_KEY].astype(object).where(frame[SERIES_KEY].notna(), "")
@@ -110,12 +114,14 @@ def compact(frame: pd.DataFrame, head: int, tail: int, buckets: int) -> pd.DataF
     values = frame["value"].to_numpy()
     keep = ~metric | ~np.isfinite(values) | (position < head) | (position >= size - tail)
     middle = ~keep
+    lines = frame["line"].to_numpy()
+    horizon = int(lines[middle].max()) + 1 if middle.any() else 0
     if middle.any():
         span = np.maximum(size - head - tail, 1)
         bucket = (position - head) * buckets // span
         sub = pd.DataFrame({"g": group[middle], "b": bucket[middle], "v": values[middle],
                             "i": np.flatnonzero(middle)})
-        grouped = sub.groupby(["g", "b"], sort=False)["v"]
-        keep[sub["i"].to_numpy()[grouped.idxmin().to_numpy()]] = True
-        keep[sub["i"].to_numpy()[grouped.idxmax().to_numpy()]] = True
-    return frame[keep].reset_index(drop=True)
+        sub["d"] = (sub["v"] - sub.groupby(["g", "b"], sort=False)["v"].transform("median")).abs()
+        nearest = sub.groupby(["g", "b"], sort=False)["d"].idxmin().to_numpy()
+        keep[sub["i"].to_numpy()[nearest]] = True
+    return frame[keep].reset_index(drop=True), horizon

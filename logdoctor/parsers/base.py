@@ -58,7 +58,7 @@ class Rows:
     __slots__ = ("columns",)
 
     NAMES = ("line", "seconds", "epoch", "step", "phase", "kind", "name", "value", "text",
-             "output", "net", "weight", "layer", "blob")
+             "output", "net", "weight", "layer", "blob", "span")
 
     def __init__(self) -> None:
         self.columns: dict[str, list] = {name: [] for name in self.NAMES}
@@ -67,7 +67,7 @@ class Rows:
         return len(self.columns["line"])
 
     def add(self, line, name, value, *, phase="train", step=None, epoch=None, seconds=math.nan,
-            kind="metric", text="", output=None, net=None, weight=math.nan, layer=None, blob=None):
+            kind="metric", text="", output=None, net=None, weight=math.nan, layer=None, blob=None, span=None):
         c = self.columns
         c["line"].append(line)
         c["seconds"].append(seconds)
@@ -83,6 +83,7 @@ class Rows:
         c["weight"].append(weight)
         c["layer"].append(layer)
         c["blob"].append(blob)
+        c["span"].append(span)
 
     def note(self, line, name, text, *, value=math.nan, **where):
         """A row that records a message or a setting rather than a measured value."""

@@ -167,16 +167,19 @@ class _Columns:
     Keras prints no clock and none of Caffe's fields: those columns get their defaults.
     """
 
-    __slots__ = ("states", "notes", "count")
-    FILLED = ("line", "epoch", "step", "phase", "name", "value", "kind", "text")
+    __slots__ = ("states", "notes", "count", "spans")
+    FILLED = ("line", "epoch", "step", "phase", "name", "value", "kind", "text", "span")
 
     def __init__(self) -> None:
         # (line, epoch, step, phases, names, values) with phases/names/values of equal length.
         self.states: list[tuple] = []
         self.notes: list[tuple[int, str]] = []   # (row index, text) of the rows that are notes
+        self.spans: list[tuple[int, int, tuple]] = []  # (row index, span, phases) of running means
         self.count = 0
 
-    def metrics(self, line: int, epoch, step, phases, names, values) -> None:
+    def metrics(self, line: int, epoch, step, phases, names, values, span: int | None = None) -> None:
+        if span is not None:
+            self.spans.append((self.count, span, phases))
         self.states.append((line, epoch, step, phases, names, values))
         self.count += len(names)
 
@@ -195,12 +198,18 @@ class _Columns:
         kind, text = ["metric"] * count, [""] * count
         for index, message in self.notes:
             kind[index], text[index] = "note", message
+        span = [None] * count
+        for index, batches, state_phases in self.spans:
+            # Progbar shows training metrics as means since the epoch began; validation values are not.
+            for offset, phase in enumerate(state_phases):
+                if phase == "train":
+                    span[index + offset] = batches
         rows.columns.update(
             line=list(chain.from_iterable(map(repeat, lines, widths))),
             epoch=list(chain.from_iterable(map(repeat, epochs, widths))),
             step=list(chain.from_iterable(map(repeat, steps, widths))),
             phase=list(chain.from_iterable(phases)), name=list(chain.from_iterable(names)),
-            value=list(chain.from_iterable(values)), kind=kind, text=text)
+            value=list(chain.from_iterable(values)), kind=kind, text=text, span=span)
         for column in Rows.NAMES:
             if column not in self.FILLED:
                 rows.columns[column] = [DEFAULTS[column]] * count
@@ -218,6 +227,7 @@ class KerasLineParser:
         self.in_epoch: int | None = None    # batches into the current epoch (None: unknown)
         self.epoch_batches: int | None = None
         self.previous_batches: int | None = None   # length of the previous epoch of this run
+        self.previous: tuple[int, str] = (0, "")   # (physical line, text) of the last logical line seen
         self.samples: bool | None = None    # counts are samples (Keras 1/2 fit on arrays)
         self.batch_size: int | None = None
         self.run_start = False              # "Train on …" seen: the next header starts a run
@@ -225,7 +235,7 @@ class KerasLineParser:
         self.bar_count: int | None = None
         self.bar_target: int | None = None
         self.in_summary = ""               # in a model.summary(): "table", then "tail"
-        self.layouts: dict[tuple, tuple[list[str], list[str]]] = {}
+        self.layouts: dict[tuple, tuple[list[str], list[str]]] = {}   # metric keys -> phases, names
         # Redraws of one line repeat states: what was emitted for (line, test, epoch, step).
         self.emitted_key: tuple | None = None
         self.emitted: tuple | dict[str, str] = {}
@@ -234,17 +244,16 @@ class KerasLineParser:
     def feed(self, block: Block) -> Batch:
         cols = _Columns()
         unknown: list[int] = []
-        previous = ""
         for index, text in enumerate(block.lines):
-            if not self._line(text, index, block, cols, previous):
+            if not self._line(text, index, block, cols):
                 unknown.append(index)
-            previous = text
+            self.previous = (block.line_of(index), text)
         return Batch(cols.rows(), unknown)
 
     def close(self) -> Batch:
         return Batch(Rows())
 
-    def _line(self, text: str, index: int, block: Block, cols: _Columns, previous: str) -> bool:
+    def _line(self, text: str, index: int, block: Block, cols: _Columns) -> bool:
         """Handle one logical line; False when it is not Keras output."""
         if "/" in text or "s - " in text:
             m = PROGRESS.match(text)
@@ -256,31 +265,33 @@ class KerasLineParser:
             if m is not None and self._epoch_line(m, block.line_of(index), cols):
                 self.in_summary = ""
                 return True
+        if not text.strip():
+            return True   # blank, also between the rows of a tf.keras >= 2.9 summary
         m = OTHER.match(text)
         if m is not None:
             self._other(m, block.line_of(index), cols)
             return True
-        if not text.strip():
-            return True   # blank, also between the rows of a tf.keras >= 2.9 summary
         if self.in_summary and (SUMMARY if self.in_summary == "table" else SUMMARY_TAIL).match(text):
             if SUMMARY_END in text:
                 self.in_summary = "tail"
             return True
         self.in_summary = ""
         # Backspaces that erase a bar state before the "\r" leave its first characters as a state
-        # of their own (" 2/1", "16/32 ━━━ 0s 19ms/step -").
-        return (bool(index) and text[:1] in " 0123456789" and previous.startswith(text.rstrip())
-                and block.line_of(index - 1) == block.line_of(index) and COUNT.match(previous) is not None)
+        # of their own (" 2/1", "16/32 ━━━ 0s 19ms/step -"): a prefix of the state before, on one line.
+        line, previous = self.previous
+        return (text[:1] in " 0123456789" and line == block.line_of(index) and previous.startswith(text.rstrip())
+                and COUNT.match(previous) is not None)
 
     # -- progress bars and verbose=2 lines ------------------------------------------------
     def _progress(self, m, line: int, cols: _Columns) -> bool:
-        cur_text, target_text, bar, time, unit, metrics = m.group("cur", "target", "bar", "time", "unit",
-                                                                 "metrics")
+        """A drawn bar state or a verbose=2 line; False when the match is not Keras after all."""
+        cur_text, target_text, bar, clock, unit, metrics = m.group("cur", "target", "bar", "time", "unit",
+                                                                  "metrics")
         # Whatever follows is blank, or another writer's text glued to the last value.
         rest = m.string[m.end():]
         if not metrics:
             # A bar without metrics (predict, or an update before the first batch ended).
-            if cur_text is None or rest.strip() or not (bar or time):
+            if cur_text is None or rest.strip() or not (bar or clock):
                 return False
             self._track_bar(int(cur_text), target_text)
             return True
@@ -304,7 +315,7 @@ class KerasLineParser:
             step = self._train_state(cur, target, unit, bar is not None and bar[0] == "[")
             if final:
                 self.finished = True
-            self._emit(cols, line, keys, tokens, step)
+            self._emit(cols, line, keys, tokens, step, span=self.in_epoch if cur is not None else None)
         if "Invalid loss" in rest:
             # TerminateOnNaN prints without a newline first, right after the state it interrupts.
             glued = NAN_TERMINATED.search(m.string)
@@ -343,6 +354,7 @@ class KerasLineParser:
         return self._step_now()
 
     def _batches(self, count: int) -> int | None:
+        """A printed count in batches (None: samples, and the batch size is not known)."""
         if not self.samples:
             return count
         if self.batch_size:
@@ -371,7 +383,7 @@ class KerasLineParser:
         return self.base + batches
 
     def _emit(self, cols: _Columns, line: int, keys: tuple[str, ...], tokens: tuple[str, ...],
-              step: int | None, test: bool = False) -> None:
+              step: int | None, test: bool = False, span: int | None = None) -> None:
         """Rows for one drawn state, less what an earlier state of the same line and step gave."""
         key = (line, test, self.epoch, step if step is not None else self.bar_count)
         if key != self.emitted_key:
@@ -400,12 +412,13 @@ class KerasLineParser:
                     cols.note(line, metric, f"unreadable value {token!r}", phase=phase, epoch=self.epoch,
                               step=step)
                 else:
-                    cols.metrics(line, self.epoch, step, (phase,), (metric,), (value,))
+                    cols.metrics(line, self.epoch, step, (phase,), (metric,), (value,), span)
             return
-        cols.metrics(line, self.epoch, step, phases, names, values)
+        cols.metrics(line, self.epoch, step, phases, names, values, span)
 
     # -- epoch headers and callback messages ------------------------------------------------
     def _epoch_line(self, m, line: int, cols: _Columns) -> bool:
+        """An epoch header, or a callback message about an epoch; False for other "Epoch N: …" text."""
         epoch = int(m.group("epoch"))
         message = m.group("msg")
         if message is None:
@@ -438,6 +451,7 @@ class KerasLineParser:
         return True   # "finished saving model" carries nothing new
 
     def _start_epoch(self, epoch: int, new_run: bool) -> None:
+        """Close the current epoch (its batches join the run's count) and open ``epoch``."""
         if new_run:
             self.base = 0
             self.previous_batches = None
@@ -458,11 +472,12 @@ class KerasLineParser:
         self.bar_count = self.bar_target = None
 
     def _nan_terminated(self, batch: int, text: str, line: int, cols: _Columns) -> None:
-        # TerminateOnNaN counts batches from 0 within the epoch.
+        """TerminateOnNaN's note; it counts batches from 0 within the epoch."""
         step = None if self.base is None else self.base + batch + 1
         cols.note(line, "nan_terminated", text.strip(), epoch=self.epoch, step=step)
 
     def _other(self, m, line: int, cols: _Columns) -> None:
+        """The rarer lines: TerminateOnNaN and EarlyStopping messages, "Train on …", chatter."""
         kind = m.lastgroup
         if kind == "nan":
             self._nan_terminated(int(m.group("batch")), m.group("nan"), line, cols)

@@ -46,18 +46,24 @@ class AccuracyCollapse(Rule):
 
     def check(self, run: Run) -> Iterator[Finding]:
         for series in run.accuracy():
-            values = series.values
+            # Whole evaluations only: a progress bar's running mean over a few batches is noise.
+            settled = series.settled()
+            values = series.printed[settled]
             if len(values) < self.hold + 3 or not np.isfinite(values).all():
                 continue
-            i = self._collapse(values, run.final)
-            if i is None:
+            k = self._collapse(values, run.final)
+            if k is None:
                 continue
-            peak = float(values[:i].max())
+            i, before = int(settled[k]), int(settled[k - 1])
+            peak = float(values[:k].max())
+            # One problem, one finding: the training and validation accuracy collapsing at the same
+            # step share the key (code, "accuracy", step).
             yield self.finding(
-                f"{series.label} fell from {fmt(values[i - 1])} to {fmt(values[i])} at {series.where(i)} "
+                f"{series.label} fell from {fmt(values[k - 1])} to {fmt(values[k])} at {series.where(i)} "
                 f"(peak {fmt(peak)}, started at {fmt(values[0])}) and did not recover",
-                series=series, index=i, evidence=[series.lines[i - 1], series.lines[i]],
-                values=[("before", values[i - 1]), ("after", values[i]), ("peak", peak), ("first", values[0])])
+                series=series, index=i, metric="accuracy",
+                evidence=[series.lines[before], series.lines[i]],
+                values=[("before", values[k - 1]), ("after", values[k]), ("peak", peak), ("first", values[0])])
 
     def _collapse(self, values: np.ndarray, final: bool) -> int | None:
         base = float(values[0])

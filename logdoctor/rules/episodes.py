@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from logdoctor.series import Series, previous_median
+from logdoctor.series import Series
 
 REFERENCE_WINDOW = 5
 
@@ -39,34 +40,54 @@ def find_explosion(series: Series, factor: float, hold_factor: float, hold: int,
     A value at least ``factor`` times the median of the values before it (and above
     the level the series started at, so that noise on a loss near zero is no
     blow-up) is a blow-up when the series stays above ``hold_factor`` times that
-    reference for ``hold`` more values or until it turns non-finite.  At the end of
+    reference (and above half the starting level) for ``hold`` more values or until
+    it turns non-finite.  At the end of
     the input, fewer values suffice if all of them held.  A non-finite value right
     after ``nan_growth``-fold growth over the last few values is a blow-up too.
+
+    The reference and the hold are taken on the series' settled values (for a
+    progress bar's running means: the epoch means), so that one bad batch at the
+    start of an epoch, dragging the running mean up for a while, is no blow-up.
     """
     values = series.values
     finite = np.isfinite(values)
     if finite.sum() < 2 and first_nonfinite(values) is None:
         return None
-    reference = previous_median(np.where(finite, values, np.nan), REFERENCE_WINDOW)
+    settled, settled_values = series.settled_values()
+    keep = np.isfinite(settled_values)
+    settled, settled_values = settled[keep], settled_values[keep]
+    reference_at = _reference(settled_values, settled, len(values))
     start_level = values[finite][0] if finite.any() else np.nan
     n = len(values)
     for i in range(1, n):
         if not finite[i]:
             growth = _growth_before(values, i, nan_growth)
             if growth is not None:
-                return _episode(values, growth, i, reference)
+                return _episode(values, growth, i, reference_at)
             return None  # a nan with no growth before it is not a blow-up
-        ref = reference[i]
+        ref = reference_at[i]
         if not (ref > 0) or values[i] < factor * ref or values[i] < start_level:
             continue
-        later = values[i + 1:i + 1 + hold]
-        ends = first_nonfinite(later)
-        window = later if ends is None else later[:ends]
-        held = bool(np.all(window >= hold_factor * ref))
+        later = settled[settled > i][:hold]
+        ends = first_nonfinite(values, i + 1)
+        if ends is not None and (len(later) < hold or ends <= later[-1]):
+            later = later[later < ends]
+        else:
+            ends = None
+        # Held above the reference, and above half the level the run started at: a run that has
+        # learnt its loss down to ~0 wanders by large factors without exploding.
+        held = bool(np.all(series.printed[later] >= max(hold_factor * ref, 0.5 * start_level)))
         complete = ends is not None or len(later) == hold or (final and len(later) > 0)
         if held and complete:
-            return _episode(values, _walk_back(values, i, ref), i, reference)
+            return _episode(values, _walk_back(values, i, ref), i, reference_at)
     return None
+
+
+def _reference(settled_values: np.ndarray, settled: np.ndarray, n: int) -> np.ndarray:
+    """For each of ``n`` values, the median of the ``REFERENCE_WINDOW`` settled values before it."""
+    medians = np.concatenate(([np.nan], pd.Series(settled_values).rolling(REFERENCE_WINDOW, min_periods=1)
+                              .median().to_numpy()))
+    return medians[np.searchsorted(settled, np.arange(n), side="left")]
 
 
 def _growth_before(values: np.ndarray, i: int, nan_growth: float) -> int | None:

@@ -58,10 +58,12 @@ class LossDivergence(Rule):
     def check(self, run: Run) -> Iterator[Finding]:
         explosions = explosion_lines(run)
         for series in run.loss("train"):
-            finite = np.flatnonzero(np.isfinite(series.values))
+            # Settled values: for a progress bar's running means, the epoch means (divergence is slow).
+            settled, printed = series.settled_values()
+            finite = settled[np.isfinite(printed)]
             if len(finite) < self.window + self.hold:
                 continue
-            v = series.values[finite]
+            v = series.printed[finite]
             smooth = trailing_median(v, self.window)
             first, start = float(v[0]), float(np.median(v[:3]))
             best = np.minimum.accumulate(smooth)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterator
 
+import numpy as np
+
 from logdoctor.model import Finding, Severity
 from logdoctor.rules.base import Rule
 from logdoctor.rules.episodes import Explosion, find_explosion
@@ -57,15 +59,16 @@ class LossExplosion(Rule):
     def check(self, run: Run) -> Iterator[Finding]:
         for series, episode in self.episodes(run):
             s, p = episode.start, episode.proof
-            ratio = series.values[p] / episode.reference if episode.reference > 0 else float("inf")
+            top = series.values[p] if np.isfinite(series.values[p]) else episode.peak
+            ratio = top / episode.reference if episode.reference > 0 else float("inf")
             displays = max(p - s, 0) + 1
             when = (f"at {series.where(p)}" if s == p
                     else f"between {series.where(s)} and {series.where(p)} ({displays} displays)")
-            text = f"{series.label} exploded from {fmt(episode.reference)} to {fmt(series.values[p])} (x{fmt(ratio)}) {when}"
-            if episode.peak == episode.peak and episode.peak > series.values[p]:
+            text = f"{series.label} exploded from {fmt(episode.reference)} to {fmt(top)} (x{fmt(ratio)}) {when}"
+            if np.isfinite(episode.peak) and episode.peak > top:
                 text += f"; peak {fmt(episode.peak)}"
             evidence = [series.lines[s], series.lines[p]]
-            values = [("reference", episode.reference), ("value", series.values[p]), ("ratio", ratio)]
+            values = [("reference", episode.reference), ("value", top), ("ratio", ratio)]
             if episode.first_nonfinite is not None:
                 k = episode.first_nonfinite
                 text += f"; first {fmt(series.values[k])} at line {int(series.lines[k]):,} ({series.where(k)})"

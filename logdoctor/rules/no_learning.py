@@ -50,7 +50,7 @@ class NoLearning(Rule):
     def check(self, run: Run) -> Iterator[Finding]:
         accuracies = run.accuracy()
         for series in run.loss("train"):
-            values = series.values
+            _, values = series.settled_values()
             finite = np.isfinite(values)
             if finite.sum() < self.min_points or not finite.all():
                 continue
@@ -77,7 +77,7 @@ class NoLearning(Rule):
             elif chance is not None:
                 accuracy_text = f" (≈ ln {classes}, the chance level for {classes} classes)"
             yield self.finding(
-                f"{series.label} did not improve from {series.where(0)} to {series.where(len(values) - 1)}: "
+                f"{series.label} did not improve from {series.where(0)} to {series.where(len(series) - 1)}: "
                 f"{fmt(begin)} at the start, {fmt(end)} at the end{accuracy_text}",
                 series=series, index=0, evidence=[series.lines[0], series.lines[-1]],
                 values=[("start", begin), ("end", end)] + ([("chance_accuracy", chance)] if chance else []))

@@ -58,8 +58,9 @@ class Overfitting(Rule):
             if trained is None:
                 continue
             line_low, line_end = series.lines[low], series.lines[-1]
-            span = trained.values[(trained.lines >= line_low) & (trained.lines <= line_end) &
-                                  np.isfinite(trained.values)]
+            settled = trained.settled()
+            lines, printed = trained.lines[settled], trained.printed[settled]
+            span = printed[(lines >= line_low) & (lines <= line_end) & np.isfinite(printed)]
             if len(span) < 2 or np.median(span[-3:]) >= np.median(span[:3]):
                 continue
             yield self.finding(

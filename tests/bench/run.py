@@ -266,6 +266,7 @@ class Row:
     cpu: float | None = None           # CPU seconds of the best run
     rss_mb: float | None = None        # largest peak RSS over the runs
     mb_per_s: float | None = None
+    mb_per_cpu_s: float | None = None  # size / CPU time: what contention does not change
     grep_ratio: float | None = None
     target: str = ""
     result: str = ""                   # PASS, FAIL, ERROR, skipped
@@ -296,6 +297,7 @@ def measure_row(m: Measurer, benchmark: str, log: Log | None, commands: list[lis
     row.wall, row.cpu, row.rss_mb = best.wall, best.cpu, rss
     if log is not None:
         row.mb_per_s = log.size_mb / best.wall
+        row.mb_per_cpu_s = log.size_mb / best.cpu if best.cpu > 0 else None
     return row
 
 
@@ -472,7 +474,7 @@ def help_row(m: Measurer, logdoctor: str, runs: int) -> Row:
 # ----------------------------------------------------------------------------- output
 
 COLUMNS = (("benchmark", "<"), ("file", "<"), ("MB", ">"), ("runs", ">"), ("wall s", ">"), ("cpu s", ">"),
-           ("MB/s", ">"), ("x grep", ">"), ("RSS MB", ">"), ("target", "<"), ("result", "<"), ("note", "<"))
+           ("MB/s", ">"), ("MB/cpu-s", ">"), ("x grep", ">"), ("RSS MB", ">"), ("target", "<"), ("result", "<"), ("note", "<"))
 
 
 def render(rows: list[Row]) -> str:
@@ -481,7 +483,8 @@ def render(rows: list[Row]) -> str:
         return "" if value is None else format(value, fmt)
 
     cells = [[r.benchmark, r.file, num(r.mb or None, ".1f"), str(r.runs or ""),
-              num(r.wall, ".3f"), num(r.cpu, ".2f"), num(r.mb_per_s, ".1f"), num(r.grep_ratio, ".1f"),
+              num(r.wall, ".3f"), num(r.cpu, ".2f"), num(r.mb_per_s, ".1f"), num(r.mb_per_cpu_s, ".1f"),
+              num(r.grep_ratio, ".1f"),
               num(r.rss_mb, ".0f"), r.target, r.result, r.note] for r in rows]
     widths = [max(len(name), *(len(c[i]) for c in cells)) for i, (name, _) in enumerate(COLUMNS)]
     def line(values):
