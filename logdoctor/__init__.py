@@ -6,9 +6,9 @@ The small Python API: :func:`read_table` turns a log into the event table,
 
 __version__ = "0.1.0"
 
-from logdoctor.model import Finding, Severity, UsageError  # noqa: E402
+from logdoctor.model import FileReport, Finding, Severity, UsageError  # noqa: E402
 
-__all__ = ["Finding", "Severity", "UsageError", "__version__", "read_table", "diagnose"]
+__all__ = ["FileReport", "Finding", "Severity", "UsageError", "__version__", "read_table", "diagnose"]
 
 
 def read_table(path, parser="auto"):
@@ -18,8 +18,8 @@ def read_table(path, parser="auto"):
     return parse_path(path, parser)
 
 
-def diagnose(path, parser="auto", **options):
-    """Diagnose the log at ``path``; returns a :class:`~logdoctor.model.Report`."""
-    from logdoctor.engine import diagnose_path
+def diagnose(path, parser="auto", select=(), ignore=(), settings=()):
+    """Diagnose the log at ``path``; returns a :class:`~logdoctor.model.FileReport`."""
+    from logdoctor.engine import diagnose_path, select_rules
 
-    return diagnose_path(path, parser=parser, **options)
+    return diagnose_path(path, parser, select_rules(select, ignore, settings)).report()

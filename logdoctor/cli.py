@@ -1,9 +1,10 @@
 """The command line: options in, one call, exit code out.
 
-Exit codes (the one place they are defined):
-  0  nothing at or above --fail-on was found (or, for parse, the input was read)
-  1  findings at or above --fail-on
-  2  usage error, unreadable or unrecognisable input
+Exit codes (defined in :mod:`logdoctor.model`):
+  0    nothing at or above --fail-on was found (or, for parse, the input was read)
+  1    findings at or above --fail-on; watch --exit-on fired; run stopped the command
+  2    usage error, unreadable or unrecognisable input
+  130  interrupted (Ctrl-C)
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import sys
 import click
 
 from logdoctor import __version__
-from logdoctor.model import UsageError
+from logdoctor.model import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FAIL_ON = ("error", "warning", "info", "never")
 
 
@@ -36,7 +36,7 @@ class Group(click.Group):
             raise
         except KeyboardInterrupt:
             click.echo("logdoctor: interrupted", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
         except MemoryError:
             click.echo("logdoctor: out of memory", err=True)
             ctx.exit(EXIT_USAGE)
@@ -237,7 +237,7 @@ def watch(path, follow, parser, fmt, exit_on, fail_on, select, ignore, settings)
             stopped = live.run_watch(watcher, on_finding, tick)
         except KeyboardInterrupt:
             reporter.end([watcher.analyzer.report()])
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         report = watcher.analyzer.report()
         reporter.end([report])
     except BrokenPipeError:

@@ -16,14 +16,12 @@ from typing import Iterable
 import pandas as pd
 
 from logdoctor import table as tables
-from logdoctor.model import FileReport, Finding, Severity, UsageError
+from logdoctor.model import EXIT_FINDINGS, EXIT_OK, FileReport, Finding, Severity, UsageError
 from logdoctor.parsing import TableStream
 from logdoctor.rules import RULES
 from logdoctor.rules.base import Rule
 from logdoctor.series import Run
 from logdoctor.sources import Block, blocks_from_chunks, display_name, read_chunks
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 # ---------------------------------------------------------------- choosing rules

@@ -25,8 +25,6 @@ def write_table(frame: pd.DataFrame, fmt: str, output: str | None) -> None:
         frame.to_csv(target, index=False, lineterminator="\n")
     else:
         frame.to_json(target, orient="records", lines=True, force_ascii=False)
-        if output is None:
-            sys.stdout.write("\n") if len(frame) == 0 else None
 
 
 def summary_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -196,6 +196,7 @@ class Tee:
     def __init__(self, fd: int, out) -> None:
         self.reader = StreamReader(fd)
         self.out = out
+        self.restarted = False  # a pipe is never truncated or rotated
 
     @property
     def fd(self) -> int:
@@ -213,14 +214,6 @@ class Tee:
 
     def more_now(self) -> bool:
         return self.reader.more_now()
-
-    @property
-    def restarted(self) -> bool:
-        return False
-
-    @restarted.setter
-    def restarted(self, value: bool) -> None:
-        pass
 
 
 def severity_or_none(name: str) -> Severity | None:

@@ -6,6 +6,11 @@ import enum
 from dataclasses import dataclass, field
 
 
+# The exit codes, defined once: nothing at or above --fail-on / findings at or above it /
+# usage error, unreadable or unrecognisable input / interrupted.
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
 class UsageError(Exception):
     """Bad input or bad options: the CLI prints it as one line and exits 2."""
 
@@ -81,10 +86,6 @@ class ParseStats:
     lines_recognised: int = 0
     lines_unknown: int = 0
     parsers_used: tuple[str, ...] = ()
-
-    @property
-    def events(self) -> int:  # filled in by the caller that owns the table
-        return 0
 
 
 @dataclass(frozen=True)

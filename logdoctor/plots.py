@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from logdoctor.model import Finding
+from logdoctor.model import Finding, Severity
 from logdoctor.series import Run, Series
 
 MAX_POINTS = 1500  # plotext draws every point; more than the terminal has columns is waste
@@ -60,7 +60,7 @@ def charts(run: Run, findings: list[Finding], width: int, color: bool) -> str:
         if _log_scale([s.values for s in group]):
             plt.yscale("log")
         marks = sorted({(f.step if use_steps else f.line) for f in findings
-                        if (f.step if use_steps else f.line) is not None and f.severity >= 2})
+                        if (f.step if use_steps else f.line) is not None and f.severity >= Severity.WARNING})
         for x in marks[:12]:
             plt.vline(x, "red" if color else None)
         plt.title(title + ("  (| = findings)" if marks else ""))

@@ -162,8 +162,11 @@ def test_real_logs_errors_only_where_training_really_went_bad(entry, diagnosed):
         assert not errors, [(f.name, f.line, f.message) for f in errors]
 
 
+GENERATED_HEALTHY = sorted(
+    str(p.relative_to(FIXTURES)) for pattern in ("*healthy*.log", "*noisy*.log", "*midval*.log", "*tworuns*.log")
+    for p in FIXTURES.glob(f"*-generated/{pattern}"))
 HEALTHY = [e["file"] for e in MANIFEST if "healthy" in e["notes"].lower() and e["diverges"] == "no"] + [
-    f"caffe-generated/{label['file']}" for label in LABELS if not label["expect"]]
+    f"caffe-generated/{label['file']}" for label in LABELS if not label["expect"]] + GENERATED_HEALTHY
 
 
 @pytest.mark.parametrize("relative", HEALTHY)
@@ -184,6 +187,8 @@ REAL_EXACT = [
     ("keras-generated/keras3-diverge-v1-pipe.log", "loss-explosion", 2, 4),
     ("lightning-generated/pl2.6-tqdm-divergence-threshold-pipe.log", "loss-explosion", 35, 20),
     ("plain-generated/anomaly-detection-sqrt-nan.log", "sudden-nan", 44, 44),
+    ("rules-generated/torch-lstm-collapse.log", "accuracy-collapse", 9, 8),
+    ("rules-generated/keras3-lstm-collapse-v2.log", "accuracy-collapse", 33, 256),
     ("caffe/googlenet-3loss-2testnets-late-divergence.log", "loss-divergence", 19091, 43640),
     ("caffe/ssd300-resumed-mbox-loss-nan-multigpu.log", "nan-at-start", 5360, 140),
     ("caffe/caffenet-benchmark-adam-lr001-nolearning.log", "no-learning", 1525, 0),

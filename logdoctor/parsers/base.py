@@ -102,6 +102,17 @@ class Batch:
     unknown: list[int] = field(default_factory=list)
 
 
+def feed_lines(block: Block, handle) -> Batch:
+    """The usual block loop: ``handle(text, line, rows) -> bool`` for each logical line, in order;
+    the lines it returns False for are the ones this parser does not know."""
+    rows = Rows()
+    unknown: list[int] = []
+    for index, text in enumerate(block.lines):
+        if not handle(text, block.line_of(index), rows):
+            unknown.append(index)
+    return Batch(rows, unknown)
+
+
 class LineParser(Protocol):
     def feed(self, block: Block) -> Batch: ...
 

@@ -42,7 +42,7 @@ import re
 
 import regex
 
-from logdoctor.parsers.base import Batch, Rows, to_float
+from logdoctor.parsers.base import Batch, Rows, feed_lines, to_float
 from logdoctor.sources import Block
 
 name = "hf"
@@ -161,12 +161,7 @@ class HFLineParser:
 
     # -- the block loop -------------------------------------------------------------
     def feed(self, block: Block) -> Batch:
-        rows = Rows()
-        unknown: list[int] = []
-        for index, line in enumerate(block.lines):
-            if not self._line(line, block.line_of(index), rows):
-                unknown.append(index)
-        return Batch(rows, unknown)
+        return feed_lines(block, self._line)
 
     def close(self) -> Batch:
         return Batch(Rows())

@@ -71,10 +71,10 @@ class LayerBlowup(Rule):
         if best is None:
             return
         series, i, kind = best
-        value = values_at = series.values[i]
+        value = series.values[i]
         where = f"layer {series.layer} ({kind} of {'param ' if 'param' in series.name else 'blob '}{series.blob})"
         if np.isfinite(value):
-            message = (f"{where} grew from {fmt(series.values[i - 1])} to {fmt(values_at)} "
+            message = (f"{where} grew from {fmt(series.values[i - 1])} to {fmt(value)} "
                        f"(x{fmt(value / series.values[i - 1])}) at {series.where(i)}: the first layer to blow up")
         else:
             message = f"{where} is {fmt(value)} at {series.where(i)}: the first layer to turn non-finite"
