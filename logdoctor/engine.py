@@ -107,7 +107,7 @@ class Analyzer:
     rules: tuple[Rule, ...]
     parser: str = "auto"
     path: str = "-"
-    max_rows: int = 400_000
+    max_rows: int = 200_000
     stream: TableStream = field(init=False)
     pieces: list[pd.DataFrame] = field(default_factory=list, init=False)
     reported: dict[tuple, Finding] = field(default_factory=dict, init=False)
