@@ -167,8 +167,7 @@ class Analyzer:
         self.fresh = True
         if self.stream.buffered + sum(len(p) for p in self.pieces) > self.max_rows:
             self._collect(final=False)
-            frame, horizon = tables.compact(self.table(), head=self.max_rows // 100, tail=self.max_rows // 4,
-                                            buckets=self.max_rows // 100)
+            frame, horizon = tables.compact(self.table(), budget=self.max_rows // 2)
             self.pieces = [frame]
             self.horizon = max(self.horizon, horizon)
 

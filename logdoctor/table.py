@@ -98,27 +98,37 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 SERIES_KEY = ["segment", "phase", "name", "output", "net", "layer", "blob"]
 
 
-def compact(frame: pd.DataFrame, head: int, tail: int, buckets: int) -> tuple[pd.DataFrame, int]:
-    """Bound the size of a long table: per series keep the first ``head`` and last ``tail`` values,
-    and of the values between, the one nearest the median of each of ``buckets`` buckets (the
-    level the series had there; extremes of a long-gone past are noise to the rules).
+def compact(frame: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, int]:
+    """Bound the size of a long table to about ``budget`` values, shared among its series: per
+    series keep the first values (a tenth of its share) and the last (half of it), and of the
+    values between, the one nearest the median of each bucket (the level the series had there;
+    extremes of a long-gone past are noise to the rules).
 
-    Non-finite values and notes are always kept: they are what the rules look for.  Also returns
+    Notes and the first non-finite values of each series are always kept: they are what the rules
+    look for.  Also returns
     the horizon: the first line from which every series is still complete.
     """
     metric = (frame["kind"] == "metric").to_numpy()
     keys = frame[SERIES_KEY].astype(object).where(frame[SERIES_KEY].notna(), "")
     group = pd.MultiIndex.from_frame(keys).factorize()[0]
+    share = max(budget // max(int(group.max()) + 1 if len(group) else 1, 1), 100)
+    head, tail, buckets = share // 10, share // 2, share // 5
     position = pd.Series(group).groupby(group).cumcount().to_numpy()
     size = np.bincount(group)[group]
     values = frame["value"].to_numpy()
-    keep = ~metric | ~np.isfinite(values) | (position < head) | (position >= size - tail)
+    bad = ~np.isfinite(values)
+    first_bad = np.zeros(len(frame), dtype=bool)  # the first non-finite values of each series
+    if bad.any():
+        rank = pd.Series(group[bad]).groupby(group[bad]).cumcount().to_numpy()
+        first_bad[np.flatnonzero(bad)[rank < head]] = True
+    keep = ~metric | first_bad | (position < head) | (position >= size - tail)
     middle = ~keep
     lines = frame["line"].to_numpy()
     horizon = int(lines[middle].max()) + 1 if middle.any() else 0
     if middle.any():
         span = np.maximum(size - head - tail, 1)
         bucket = (position - head) * buckets // span
+        middle &= ~bad
         sub = pd.DataFrame({"g": group[middle], "b": bucket[middle], "v": values[middle],
                             "i": np.flatnonzero(middle)})
         sub["d"] = (sub["v"] - sub.groupby(["g", "b"], sort=False)["v"].transform("median")).abs()

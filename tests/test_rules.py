@@ -189,6 +189,7 @@ REAL_EXACT = [
     ("plain-generated/anomaly-detection-sqrt-nan.log", "sudden-nan", 44, 44),
     ("rules-generated/torch-lstm-collapse.log", "accuracy-collapse", 9, 8),
     ("rules-generated/keras3-lstm-collapse-v2.log", "accuracy-collapse", 33, 256),
+    ("rules-generated/keras3-gru-collapse-pinned-v2.log", "loss-saturation", 33, 256),
     ("caffe/googlenet-3loss-2testnets-late-divergence.log", "loss-divergence", 19091, 43640),
     ("caffe/ssd300-resumed-mbox-loss-nan-multigpu.log", "nan-at-start", 5360, 140),
     ("caffe/caffenet-benchmark-adam-lr001-nolearning.log", "no-learning", 1525, 0),

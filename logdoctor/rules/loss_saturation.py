@@ -2,7 +2,11 @@
 
 What it detects: ``repeats`` or more loss values of one series equal (to 0.01%)
 to a constant that only a clamp produces (consecutive or not: a batch whose every
-sample saturated is rare enough that a few of them are a pattern): Caffe's SoftmaxWithLoss caps each sample at
+sample saturated is rare enough that a few of them are a pattern), or ``repeats``
+consecutive evaluations stuck at exactly one value that is a simple fraction k/n
+of a clamp (a net answering one class for every input: the other classes' share
+of the samples sits at the clamp, e.g. 3/4 × 16.1181 = 12.0886 for 4 classes).
+The clamps: Caffe's SoftmaxWithLoss caps each sample at
 -ln(FLT_MIN) = 87.3365; Keras/TensorFlow cross-entropies clip probabilities at
 1e-7 (16.1181); other epsilons give 13.8155 (1e-6), 18.4207 (1e-8); float64 gives
 708.396.
@@ -27,6 +31,7 @@ from logdoctor.rules.base import Rule
 from logdoctor.series import Run
 
 CLAMPS = (87.3365, 16.1181, 13.8155, 18.4207, 708.396)
+FRACTIONS = sorted({k / n for n in range(2, 11) for k in range(1, n)})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +49,14 @@ class LossSaturation(Rule):
                  "Iteration 30, loss = 87.3365\nIteration 40, loss = 1.7\n",)
 
     def check(self, run: Run) -> Iterator[Finding]:
+        pinned: dict[int, Finding] = {}  # one pinned net is one finding (the earliest), not one per loss
+        for series in run.series():
+            if "loss" not in series.name:
+                continue
+            for finding in self._pinned(series):
+                if series.segment not in pinned or finding.line < pinned[series.segment].line:
+                    pinned[series.segment] = finding
+        yield from pinned.values()
         for series in run.series():
             if "loss" not in series.name:
                 continue
@@ -59,3 +72,23 @@ class LossSaturation(Rule):
                     series=series, index=i, evidence=series.lines[at[:self.repeats]],
                     values=[("clamp", clamp), ("count", len(at)), ("proof_line", series.lines[proof])])
                 break
+
+    def _pinned(self, series) -> Iterator[Finding]:
+        """Settled values stuck at one exact value that is a fraction of a clamp."""
+        index, values = series.settled_values()
+        if len(values) < self.repeats:
+            return
+        same = np.isfinite(values[1:]) & (np.abs(values[1:] - values[:-1]) <= np.abs(values[1:]) * 1e-4)
+        runs = np.convolve(same.astype(int), np.ones(self.repeats - 1, dtype=int), mode="valid")
+        for k in np.flatnonzero(runs == self.repeats - 1):
+            value = float(values[k])
+            for clamp in CLAMPS:
+                fraction = value / clamp
+                if any(abs(fraction - f) <= 1e-3 * f for f in FRACTIONS):
+                    i = int(index[k])
+                    yield self.finding(
+                        f"{series.label} is stuck at {value:g} = {fraction:.3g} x {clamp:g} (a clamp) from "
+                        f"{series.where(i)} for {self.repeats}+ evaluations: one class answered for every input",
+                        series=series, index=i, evidence=series.lines[index[k:k + self.repeats]],
+                        values=[("clamp", clamp), ("fraction", fraction)])
+                    return
