@@ -4,8 +4,9 @@ What it detects: ``repeats`` or more loss values of one series equal (to 0.01%)
 to a constant that only a clamp produces (consecutive or not: a batch whose every
 sample saturated is rare enough that a few of them are a pattern), or ``repeats``
 consecutive evaluations stuck at exactly one value that is a simple fraction k/n
-of a clamp (a net answering one class for every input: the other classes' share
-of the samples sits at the clamp, e.g. 3/4 × 16.1181 = 12.0886 for 4 classes).
+of a clamp (at least half of it), after having been less than half that value: a
+net that learnt and now answers one class for every input (the other classes'
+share of the samples sits at the clamp, e.g. 3/4 × 16.1181 = 12.0886 for 4 classes).
 The clamps: Caffe's SoftmaxWithLoss caps each sample at
 -ln(FLT_MIN) = 87.3365; Keras/TensorFlow cross-entropies clip probabilities at
 1e-7 (16.1181); other epsilons give 13.8155 (1e-6), 18.4207 (1e-8); float64 gives
@@ -31,7 +32,8 @@ from logdoctor.rules.base import Rule
 from logdoctor.series import Run
 
 CLAMPS = (87.3365, 16.1181, 13.8155, 18.4207, 708.396)
-FRACTIONS = sorted({k / n for n in range(2, 11) for k in range(1, n)})
+# At least half the clamp: lower fractions are so dense that a plateau (ln 1000 = 3/7 x 16.1181) hits one.
+FRACTIONS = sorted({k / n for n in range(2, 11) for k in range(1, n) if k / n >= 0.5})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +84,8 @@ class LossSaturation(Rule):
         runs = np.convolve(same.astype(int), np.ones(self.repeats - 1, dtype=int), mode="valid")
         for k in np.flatnonzero(runs == self.repeats - 1):
             value = float(values[k])
+            if not (values[:k] < 0.5 * value).any():
+                continue  # stuck there from the start is no-learning's case; pinned means it had learnt
             for clamp in CLAMPS:
                 fraction = value / clamp
                 if any(abs(fraction - f) <= 1e-3 * f for f in FRACTIONS):
