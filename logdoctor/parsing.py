@@ -38,8 +38,10 @@ class ParseResult:
 class TableStream:
     """Feeds blocks through the chosen parser (and the others for lines it does not know).
 
-    The format is chosen from the first ``HEAD_LINES`` logical lines unless it is forced;
-    until then blocks are held back.  ``feed`` returns the new rows as a table piece.
+    The format is chosen from the first ``HEAD_LINES`` logical lines (further, up to
+    ``MAX_HEAD_LINES``, while no parser claims any of them) unless it is forced; until then
+    blocks are held back.  ``feed`` parses into a buffer; ``take`` hands the rows out as a
+    table piece; ``stats`` says what became of every line so far.
     """
 
     def __init__(self, parser: str = "auto", path: str = "-") -> None:
