@@ -79,8 +79,8 @@ class TableStream:
             self.held.append(block)
             self.held_lines += len(block)
             self.held_bytes += len(block.text)
+            self._sniff(block)
             if self.forced is None:
-                self._sniff(block)
                 enough = self.held_lines >= HEAD_LINES or self.held_bytes >= HEAD_BYTES
                 # A long preamble (model summaries, data loading) may come before the first
                 # line of the format: look further, up to a limit, before giving up.
@@ -99,12 +99,18 @@ class TableStream:
                 raise UsageError(f"{self.path}: empty input")
             self._choose()
             self._parse_held()
-        for rank, (_, state) in enumerate(self.chain):
+        for rank, (parser, state) in enumerate(self.chain):
             rows = state.close().rows
             self._keep(rows, rank)
             if len(rows):
+                self.used.add(parser.name)
                 self._rows_at(np.asarray(rows.columns["line"], dtype=np.int64))
         self.open_line = None
+        if self.forced is not None and self.forced.name not in self.used:
+            looks = max(self.scores.items(), key=lambda item: item[1], default=(None, 0))
+            hint = f" (it looks like {looks[0]})" if looks[1] > 0 and looks[0] != self.forced.name else ""
+            raise UsageError(f"{self.path}: --parser {self.forced.name} matched no line of this input{hint}; "
+                             f"try --parser auto")
 
     def choose_now(self) -> None:
         """Live input gone quiet: choose the format from the lines held so far if one is clearly it."""

@@ -79,6 +79,14 @@ def test_bad_inputs_are_one_line_errors_with_exit_2(tmp_path, make, message):
     assert "Traceback" not in result.stderr
 
 
+def test_a_forced_parser_that_matches_nothing_says_so(tmp_path):
+    result = run("parse", "--summary", "--parser", "keras", R02)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"logdoctor: {R02}: --parser keras matched no line of this input "
+                                     "(it looks like caffe); try --parser auto")
+    assert run("diagnose", "--parser", "caffe", str(written(tmp_path, "h.log", b"hello\n"))).exit_code == 2
+
+
 def test_unknown_parser_name_is_a_usage_error():
     result = run("parse", "--parser", "tensorboard", R02)
     assert result.exit_code == 2

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import regex
 
+from logdoctor.model import UsageError
 from logdoctor.parsers import hf
 from logdoctor.parsing import parse_chunks
 from logdoctor.sources import make_block
@@ -215,10 +216,11 @@ def test_unreadable_value_is_a_note():
 
 
 def test_other_dicts_are_not_metrics():
-    t = table_of("[2025-04-01 07:26:44,341] [INFO] [config.py:1001:print]   aio_config ... "
+    # No row at all: with --parser hf forced, that is an error that says so.
+    with pytest.raises(UsageError, match="--parser hf matched no line"):
+        table_of("[2025-04-01 07:26:44,341] [INFO] [config.py:1001:print]   aio_config ... "
                  "{'block_size': 1048576, 'queue_depth': 8, 'thread_count': 1}\n"
                  "{'text': ['', ' = Valkyria Chronicles III = ']}\n")
-    assert t.empty
 
 
 def test_bars_are_recognised_without_rows():
