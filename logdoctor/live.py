@@ -129,7 +129,7 @@ class Watch:
         return self.analyzer.close()
 
     def _feed(self, block) -> None:
-        if block is not None and (len(block) or block.first <= block.last):
+        if block is not None:
             self.analyzer.feed(block)
 
 
@@ -197,10 +197,6 @@ class Tee:
         self.reader = StreamReader(fd)
         self.out = out
         self.restarted = False  # a pipe is never truncated or rotated
-
-    @property
-    def fd(self) -> int:
-        return self.reader.fd
 
     def read(self, timeout: float) -> bytes | None:
         data = self.reader.read(timeout)

@@ -9,6 +9,7 @@ the exit code is.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import TextIO
 
@@ -171,14 +172,10 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _finite_or_none(value):
-    return value if value is None or value == value and value not in (float("inf"), float("-inf")) else None
-
-
 def finding_dict(f: Finding) -> dict:
     """A finding as JSON fields (non-finite numbers become their text: JSON has no nan)."""
     data = f.to_dict()
-    data["values"] = {k: (v if _finite_or_none(v) is not None else str(v)) for k, v in data["values"].items()}
+    data["values"] = {k: (v if math.isfinite(v) else str(v)) for k, v in data["values"].items()}
     return data
 
 

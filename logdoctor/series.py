@@ -90,6 +90,13 @@ class Run:
     def __init__(self, table: pd.DataFrame, final: bool = True) -> None:
         self.table = table
         self.final = final
+        self._memo: dict = {}
+
+    def memo(self, key, compute):
+        """``compute(self)``, once per run: for results several rules ask for."""
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        return self._memo[key]
 
     @cached_property
     def metrics(self) -> pd.DataFrame:

@@ -78,5 +78,8 @@ class LossExplosion(Rule):
 
 
 def explosion_lines(run: Run) -> dict[int, int]:
-    """Segment -> line where loss-explosion (default thresholds) puts a blow-up: one problem, one finding."""
-    return {series.segment: int(series.lines[episode.start]) for series, episode in LossExplosion().episodes(run)}
+    """Segment -> line where loss-explosion (default thresholds) puts a blow-up: one problem, one finding.
+
+    Several rules defer to it; it is worked out once per run."""
+    return run.memo("explosion_lines", lambda r: {
+        series.segment: int(series.lines[episode.start]) for series, episode in LossExplosion().episodes(r)})
