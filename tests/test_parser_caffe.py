@@ -153,7 +153,8 @@ def test_pooling_settings_of_the_printed_net():
 def test_glog_time_becomes_seconds_since_the_first_line():
     t = parse_fixture("caffe-generated/r15.log").table  # glog 0.6 with the year in the prefix
     timed = t[t.seconds.notna()]
-    assert timed.seconds.iloc[0] == 0.0
+    # line 1 (14:26:05.363087, "Use CPU.") makes no row but starts the clock; line 2 is 89 µs later
+    assert (timed.line.iloc[0], timed.seconds.iloc[0]) == (2, pytest.approx(0.000089, abs=1e-5))
     assert timed.seconds.is_monotonic_increasing and timed.seconds.iloc[-1] > 0
 
 

@@ -85,6 +85,15 @@ class Rows:
         c["blob"].append(blob)
         c["span"].append(span)
 
+    DEFAULTS = dict(phase="train", step=None, epoch=None, seconds=math.nan, kind="metric", text="", output=None,
+                    net=None, weight=math.nan, layer=None, blob=None, span=None)
+
+    def add_columns(self, n: int, **columns) -> None:
+        """Append ``n`` rows at once; each column is a list of ``n`` values, or one value for all rows."""
+        for name, values in self.columns.items():
+            given = columns.get(name, self.DEFAULTS.get(name))
+            values.extend(given if isinstance(given, list) else [given] * n)
+
     def note(self, line, name, text, *, value=math.nan, **where):
         """A row that records a message or a setting rather than a measured value."""
         self.add(line, name, value, kind="note", text=text, **where)

@@ -19,9 +19,10 @@ put the year in: ``I20261122 …``); logs pasted without it parse too.
 from __future__ import annotations
 
 import datetime
-import heapq
 import math
+import re
 
+import numpy as np
 import regex
 
 from logdoctor.parsers.base import Batch, Rows, to_float
@@ -82,6 +83,20 @@ KINDS = tuple(kind for kind, _ in MESSAGES)
 # Lines without a glog prefix: parameter blocks, pasted lines, crash reports, unknown text.
 UNPREFIXED = regex.compile(r"(?m)^(?![ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d)(?P<text>.*)$")
 GLOG_FATAL = regex.compile(r"(?m)^[ \t]*F(?:\d{8}|\d{4}) \d\d:\d\d:\d\d\S* +\d+ [^\]\s]+\] (?P<text>.*)$")
+# One match per logical line (stdlib ``re``: faster than ``regex`` here): the glog time stamp,
+# and the groups of the messages every display interval prints.  These "hot" lines are most of
+# a long log and are turned into rows in bulk; any other line goes through LINE one at a time.
+HOT_VALUE = r"([^\s,;()]+(?:\(\w*\))?)"
+SCAN = re.compile(
+    r"^(?:[ \t]*[IWEF](\d{8}|\d{4}) (\d\d:\d\d:\d\d(?:\.\d+)?) +\d+ [^\]\s]+\] )?"
+    r"[ \t]*(?:[\[(]\d+(?:\.\d+)?[\])][ \t]*)?"
+    r"(?:Iteration (\d+)(?:(?: \([^)]*\))?, loss = " + HOT_VALUE + r"|, lr = " + HOT_VALUE
+    + r"|, Testing net \(#(\d+)\))"
+    r"|(Train|Test) net output #(\d+): (.+?) = " + HOT_VALUE + r"(?: \(\* ([^\s=]+) = [^\s)]+ loss\))?[ \t]*$"
+    r")?[^\n]*\n",
+    re.MULTILINE,
+)
+GLOG_START = regex.compile(r"[ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d")
 GLOG_CHATTER = regex.compile(
     r"^(?:Log file created at:|Running on machine:|Log line format:|Running duration|"
     r"WARNING: Logging before InitGoogleLogging|\s+@\s+0x|PC: @|\*\*\* )"
@@ -113,7 +128,28 @@ class _Clock:
         self.last_day = None
         self._days: dict[str, int] = {}
 
-    def seconds(self, date: str, time: str) -> float:
+    def seconds(self, dates: list[str], times: list[str]) -> np.ndarray:
+        """Per line: seconds since the first time stamp of the log; nan for a line without one."""
+        out = np.full(len(dates), np.nan)
+        stamped = np.flatnonzero(np.asarray(dates, dtype=str) != "") if dates else np.empty(0, dtype=np.int64)
+        if not len(stamped):
+            return out
+        days = np.empty(len(stamped))
+        # The date changes rarely: convert it once per run of equal dates, in order (New Year).
+        run_starts = [0] + [i for i in range(1, len(stamped)) if dates[stamped[i]] != dates[stamped[i - 1]]]
+        for run, begin in enumerate(run_starts):
+            stop = run_starts[run + 1] if run + 1 < len(run_starts) else len(stamped)
+            days[begin:stop] = self._day(dates[stamped[begin]])
+        minutes, seconds = _clock_time([times[i] for i in stamped])
+        absolute = days * 86400.0 + minutes * 60 + seconds  # in this order: exact integers first
+        valid = ~np.isnan(absolute)
+        if self.origin is None and valid.any():
+            self.origin = float(absolute[valid][0])
+        if self.origin is not None:
+            out[stamped] = absolute - self.origin
+        return out
+
+    def _day(self, date: str) -> float:
         day = self._days.get(date)
         if day is None:
             try:
@@ -129,11 +165,27 @@ class _Clock:
                 self.year_offset += 366
             day += self.year_offset
         self.last_day = day
-        h, m, s = time.split(":")
-        absolute = day * 86400.0 + int(h) * 3600 + int(m) * 60 + float(s)
-        if self.origin is None:
-            self.origin = absolute
-        return absolute - self.origin
+        return float(day)
+
+
+def _clock_time(times: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``HH:MM:SS[.ffffff]`` in bulk: minutes of the day, and seconds exactly as ``float("SS.ffffff")``."""
+    chars = np.asarray(times, dtype=str)
+    width = chars.dtype.itemsize // 4
+    if width > 24:  # fractions too long for exact integer arithmetic: rare, convert one by one
+        return (np.array([int(t[:2]) * 60 + int(t[3:5]) for t in times]),
+                np.array([float(t[6:]) for t in times]))
+    digits = chars.view(np.uint32).reshape(len(times), width).astype(np.int64) - 48
+    hours = digits[:, 0] * 10 + digits[:, 1]
+    minutes = digits[:, 3] * 10 + digits[:, 4]
+    whole = digits[:, 6] * 10 + digits[:, 7]
+    scale = np.ones(len(times), dtype=np.int64)
+    for column in range(9, width):  # the fraction's digits; shorter stamps are padded with NUL (-48)
+        present = digits[:, column] >= 0
+        whole = np.where(present, whole * 10 + digits[:, column], whole)
+        scale = np.where(present, scale * 10, scale)
+    # An exact integer divided by a power of ten rounds like parsing the decimal does.
+    return hours * 60 + minutes, whole / scale
 
 
 class _ProtoBlock:
@@ -165,28 +217,53 @@ class CaffeLineParser:
     def feed(self, block: Block) -> Batch:
         rows = Rows()
         unknown: list[int] = []
-        text = block.text
-        matches = ((m.start(), 0, m) for m in LINE.finditer(text))
-        others = ((m.start(), 1, m) for m in UNPREFIXED.finditer(text))
-        fatals = ((m.start(), 2, m) for m in GLOG_FATAL.finditer(text)) if "\nF" in text or text[:1] == "F" else ()
-        index, position, handled_at = 0, 0, -1
-        end = len(text)
-        for start, source, match in heapq.merge(matches, others, fatals, key=lambda t: (t[0], t[1])):
-            if start == end:  # the empty line "after" the final newline is no line
-                break
-            index += text.count("\n", position, start)
-            position = start
-            if source == 0:
-                self._message(match, block.line_of(index), rows)
-                handled_at = start
-            elif source == 1:
-                if start == handled_at:
-                    continue
-                self._unprefixed(match.group("text"), index, block, rows, unknown)
+        scanned = SCAN.findall(block.text)
+        seconds = self.clock.seconds([g[0] for g in scanned], [g[1] for g in scanned])
+        hot: list[tuple] = []  # (index, name, value, step, phase, output, net, weight) of the hot lines
+        for index, (_, _, it, loss, lr, net, phase, k, name, value, weight) in enumerate(scanned):
+            if value:
+                # Test outputs close a test pass: [Forward] lines after them belong to training.
+                self.testing = False
+                self.proto = None
+                if phase == "Train":
+                    hot.append((index, name, value, self.iteration, "train", int(k), None, weight))
+                else:
+                    hot.append((index, name, value, self.test_iteration, "test", int(k), self.test_net, weight))
+            elif loss:
+                self.iteration = int(it)
+                self.testing = False
+                self.proto = None
+                if len(self.pending):
+                    _flush_pending(self.pending, rows, self.iteration)
+                    self.pending = Rows()
+                hot.append((index, "loss", loss, self.iteration, "train", None, None, ""))
+            elif lr:
+                self.iteration = int(it)
+                self.testing = False
+                self.proto = None
+                hot.append((index, "lr", lr, self.iteration, "train", None, None, ""))
+            elif net:
+                self.test_iteration = int(it)
+                self.test_net = int(net)
+                self.testing = True
+                self.proto = None
             else:
-                if start != handled_at:
-                    self._note(rows, block.line_of(index), "fatal", match.group("text").strip())
+                self._other(block, index, seconds, rows, unknown)
+        _add_hot_rows(hot, block, seconds, rows)
         return Batch(rows, unknown)
+
+    def _other(self, block: Block, index: int, seconds: np.ndarray, rows: Rows, unknown: list[int]) -> None:
+        """A line that is not one of the hot messages: any other message, a parameter block, text."""
+        text = block.lines[index]
+        m = LINE.match(text)
+        if m:
+            self._message(m, block.line_of(index), rows, float(seconds[index]))
+        elif not GLOG_START.match(text):
+            self._unprefixed(text, index, block, rows, unknown)
+        elif text.lstrip().startswith("F"):
+            fatal = GLOG_FATAL.match(text)
+            if fatal:
+                self._note(rows, block.line_of(index), "fatal", fatal.group("text").strip())
 
     def close(self) -> Batch:
         rows = Rows()
@@ -196,8 +273,7 @@ class CaffeLineParser:
         return Batch(rows)
 
     # -- one glog message -----------------------------------------------------------
-    def _message(self, m, line: int, rows: Rows) -> None:
-        seconds = self.clock.seconds(m.group("date"), m.group("time")) if m.group("date") else math.nan
+    def _message(self, m, line: int, rows: Rows, seconds: float) -> None:
         kind = m.lastgroup if m.lastgroup in KINDS else _kind_of(m)
         if kind == "blank":
             # Intel Caffe prints the net definition after one empty glog message.
@@ -205,32 +281,9 @@ class CaffeLineParser:
                 self.proto_last_line = line
             return
         self.proto = None
-        if kind == "display":
-            self.iteration = int(m.group("it"))
-            self.testing = False
-            if len(self.pending):
-                _flush_pending(self.pending, rows, self.iteration)
-                self.pending = Rows()
-            self._value(rows, line, "loss", m.group("v"), seconds, step=self.iteration)
-        elif kind == "output":
-            train = m.group("phase") == "Train"
-            # Test outputs close a test pass: [Forward] lines after them belong to training.
-            self.testing = False
-            weight = to_float(m.group("w")) if m.group("w") else math.nan
-            self._value(rows, line, m.group("name").strip(), m.group("v"), seconds,
-                        phase="train" if train else "test",
-                        step=self.iteration if train else self.test_iteration,
-                        output=int(m.group("k")), net=None if train else self.test_net,
-                        weight=math.nan if weight is None else weight)
-        elif kind == "lr":
-            self.iteration = int(m.group("it"))
-            self.testing = False
-            self._value(rows, line, "lr", m.group("v"), seconds, step=self.iteration)
-        elif kind == "testing":
-            self.test_iteration = int(m.group("it"))
-            self.test_net = int(m.group("net"))
-            self.testing = True
-        elif kind == "test_loss":
+        if kind in HOT_KINDS:
+            raise AssertionError(f"{kind} lines are read in bulk by feed()")
+        if kind == "test_loss":
             self._value(rows, line, "loss", m.group("v"), seconds, phase="test",
                         step=self.test_iteration, net=self.test_net)
         elif kind in ("forward", "backward", "update", "norms"):
@@ -339,6 +392,45 @@ class CaffeLineParser:
     @staticmethod
     def _note(rows: Rows, line: int, series: str, text: str, **where) -> None:
         rows.note(line, series, text, **where)
+
+
+HOT_KINDS = frozenset({"display", "lr", "testing", "output"})
+
+
+def _add_hot_rows(hot: list[tuple], block: Block, seconds: np.ndarray, rows: Rows) -> None:
+    """The rows of a block's hot lines, added column by column rather than row by row."""
+    if not hot:
+        return
+    index = [h[0] for h in hot]
+    values = _floats([h[2] for h in hot])
+    if None in values:  # a value that cannot be read becomes a note; keep only readable ones here
+        good = [i for i, v in enumerate(values) if v is not None]
+        for i in (i for i, v in enumerate(values) if v is None):
+            index_i, name, token, step, phase, output, net, _ = hot[i]
+            rows.note(block.line_of(index_i), name, f"unreadable value {token!r}", seconds=float(seconds[index_i]),
+                      step=step, phase=phase, output=output, net=net)
+        hot, index, values = [hot[i] for i in good], [index[i] for i in good], [values[i] for i in good]
+        if not hot:
+            return
+    where = np.asarray(index)
+    lines = (where + block.first).tolist() if block.physical is None else [block.physical[i] for i in index]
+    rows.add_columns(
+        len(hot), line=lines, name=[h[1] for h in hot], value=values, step=[h[3] for h in hot],
+        phase=[h[4] for h in hot], output=[h[5] for h in hot], net=[h[6] for h in hot],
+        weight=[_weight(h[7]) for h in hot], seconds=seconds[where].tolist(),
+    )
+
+
+def _floats(tokens: list[str]) -> list[float | None]:
+    try:
+        return list(map(float, tokens))
+    except ValueError:  # a spelling float() does not know (1.#QNAN, nan(ind)), or no number at all
+        return [to_float(token) for token in tokens]
+
+
+def _weight(token: str) -> float:
+    number = to_float(token) if token else None
+    return math.nan if number is None else number
 
 
 def _kind_of(m) -> str:
