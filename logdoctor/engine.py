@@ -108,6 +108,7 @@ class Analyzer:
     parser: str = "auto"
     path: str = "-"
     max_rows: int = 200_000
+    piece_rows: int = 50_000  # parsed rows leave the parser's lists for a compact table piece this often
     stream: TableStream = field(init=False)
     pieces: list[pd.DataFrame] = field(default_factory=list, init=False)
     reported: dict[tuple, Finding] = field(default_factory=dict, init=False)
@@ -147,13 +148,16 @@ class Analyzer:
 
     def table(self) -> pd.DataFrame:
         """The event table so far (compacted past ``max_rows``)."""
+        self._take()
+        if len(self.pieces) > 1:
+            self.pieces = [tables.concat(self.pieces)]
+        return self.pieces[0] if self.pieces else tables.empty_table()
+
+    def _take(self) -> None:
         if self.stream.buffered:
             piece = self.stream.take()
             self.rows += len(piece)
             self.pieces.append(piece)
-        if len(self.pieces) > 1:
-            self.pieces = [tables.concat(self.pieces)]
-        return self.pieces[0] if self.pieces else tables.empty_table()
 
     def report(self) -> FileReport:
         stats = self.stream.stats()
@@ -165,6 +169,8 @@ class Analyzer:
         if not self.stream.buffered:
             return
         self.fresh = True
+        if self.stream.buffered >= self.piece_rows:
+            self._take()
         if self.stream.buffered + sum(len(p) for p in self.pieces) > self.max_rows:
             self._collect(final=False)
             frame, horizon = tables.compact(self.table(), budget=self.max_rows // 2)
@@ -181,10 +187,15 @@ class Analyzer:
             self.queued.append(f)
 
 
+# A whole file may use more memory than an endless stream: 2 million rows are ~200 MB of table,
+# and each compaction runs every rule once more.
+DIAGNOSE_MAX_ROWS = 2_000_000
+
+
 def analyse_blocks(blocks: Iterable[Block], rules: tuple[Rule, ...], parser: str = "auto",
-                   path: str = "-") -> Analyzer:
+                   path: str = "-", max_rows: int = DIAGNOSE_MAX_ROWS) -> Analyzer:
     """Run a whole input through an :class:`Analyzer` (a stream that ends)."""
-    analyzer = Analyzer(rules, parser, path)
+    analyzer = Analyzer(rules, parser, path, max_rows=max_rows)
     for block in blocks:
         analyzer.feed(block)
     analyzer.close()

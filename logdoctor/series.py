@@ -15,7 +15,8 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-GROUP = ["segment", "phase", "name", "output", "net", "layer", "blob"]
+from logdoctor.table import SERIES_KEY, series_codes
+
 
 # Preferred names of "the loss" of a phase, best first (Caffe's smoothed display loss and
 # Keras/HF "loss" first, Lightning's per-step and per-epoch variants next).
@@ -112,19 +113,20 @@ class Run:
         if frame.empty:
             return []
         out = []
-        keys = frame[GROUP].astype(object).where(frame[GROUP].notna(), None)
-        codes = pd.MultiIndex.from_frame(keys).factorize()[0] if len(keys) else []
+        codes = series_codes(frame)
         order = np.argsort(codes, kind="stable")
-        codes_sorted = np.asarray(codes)[order]
+        codes_sorted = codes[order]
         bounds = np.flatnonzero(np.diff(codes_sorted)) + 1
         lines = frame["line"].to_numpy()
         spans = frame["span"].to_numpy(dtype="float64", na_value=np.nan)
         steps = frame["step"].to_numpy(dtype="float64", na_value=np.nan)
         epochs = frame["epoch"].to_numpy(dtype="float64", na_value=np.nan)
         values = frame["value"].to_numpy()
-        key_rows = keys.to_numpy()
-        for idx in np.split(order, bounds):
-            segment, phase, name, output, _net, layer, blob = key_rows[idx[0]]
+        groups = np.split(order, bounds)
+        firsts = frame[SERIES_KEY].iloc[[idx[0] for idx in groups]]
+        key_rows = firsts.astype(object).where(firsts.notna(), None).to_numpy()
+        for idx, key in zip(groups, key_rows):
+            segment, phase, name, output, _net, layer, blob = key
             printed, window = values[idx], spans[idx]
             per_step = printed if np.isnan(window).all() else from_running_means(printed, window, epochs[idx])
             out.append(Series(int(segment), str(phase), str(name), None if output is None else int(output),

@@ -70,15 +70,39 @@ def frame_from_columns(columns: dict[str, list]) -> pd.DataFrame:
         if values is None:
             values = [DEFAULTS[name]] * n
         if dtype == "Int64":
-            data[name] = pd.array(values, dtype="Int64")
+            data[name] = _nullable_ints(values)
         elif dtype == "float64":
             data[name] = np.asarray(values, dtype="float64")
         elif dtype == "int64":
             data[name] = np.asarray(values, dtype="int64")
         else:
             data[name] = pd.Series(values, dtype=dtype)
-    frame = pd.DataFrame(data)
-    return frame
+    return pd.DataFrame(data, copy=False)
+
+
+def _exact_ints(values: list) -> pd.api.extensions.ExtensionArray:
+    """One by one; a counter too large for 64 bits (``Iteration 99999999999999999999``) is missing."""
+    return pd.array([v if v is None or -2**63 <= v < 2**63 else None for v in values], dtype="Int64")
+
+
+def _nullable_ints(values: list) -> pd.api.extensions.ExtensionArray:
+    """A list of ints and Nones as an ``Int64`` array (the common cases without a per-item pass)."""
+    missing = values.count(None)
+    if missing == len(values):
+        return pd.arrays.IntegerArray(np.zeros(len(values), dtype=np.int64), np.ones(len(values), dtype=bool))
+    if missing == 0:
+        try:
+            return pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), np.zeros(len(values), dtype=bool))
+        except (OverflowError, TypeError, ValueError):
+            return _exact_ints(values)
+    try:
+        floats = np.asarray(values, dtype=np.float64)  # None becomes nan
+    except (OverflowError, TypeError, ValueError):
+        return _exact_ints(values)
+    mask = np.isnan(floats)
+    if np.abs(floats[~mask]).max(initial=0) >= 2**53:  # beyond what a float holds exactly
+        return _exact_ints(values)
+    return pd.arrays.IntegerArray(np.where(mask, 0, floats).astype(np.int64), mask)
 
 
 def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -98,6 +122,13 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 SERIES_KEY = ["segment", "phase", "name", "output", "net", "layer", "blob"]
 
 
+def series_codes(frame: pd.DataFrame) -> np.ndarray:
+    """One integer per row naming its series (its ``SERIES_KEY``; a missing key part is a value too)."""
+    if not len(frame):
+        return np.zeros(0, dtype=np.int64)
+    return frame.groupby(SERIES_KEY, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+
+
 def compact(frame: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, int]:
     """Bound the size of a long table to about ``budget`` values, shared among its series: per
     series keep the first values (a tenth of its share) and the last (half of it), and of the
@@ -109,8 +140,7 @@ def compact(frame: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, int]:
     the horizon: the first line from which every series is still complete.
     """
     metric = (frame["kind"] == "metric").to_numpy()
-    keys = frame[SERIES_KEY].astype(object).where(frame[SERIES_KEY].notna(), "")
-    group = pd.MultiIndex.from_frame(keys).factorize()[0]
+    group = series_codes(frame)
     share = max(budget // max(int(group.max()) + 1 if len(group) else 1, 1), 100)
     head, tail, buckets = share // 10, share // 2, share // 5
     position = pd.Series(group).groupby(group).cumcount().to_numpy()

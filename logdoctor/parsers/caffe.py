@@ -131,16 +131,17 @@ class _Clock:
     def seconds(self, dates: list[str], times: list[str]) -> np.ndarray:
         """Per line: seconds since the first time stamp of the log; nan for a line without one."""
         out = np.full(len(dates), np.nan)
-        stamped = np.flatnonzero(np.asarray(dates, dtype=str) != "") if dates else np.empty(0, dtype=np.int64)
+        if not dates:
+            return out
+        all_dates = np.asarray(dates, dtype=str)
+        stamped = np.flatnonzero(all_dates != "")
         if not len(stamped):
             return out
-        days = np.empty(len(stamped))
+        dates_ = all_dates[stamped]
         # The date changes rarely: convert it once per run of equal dates, in order (New Year).
-        run_starts = [0] + [i for i in range(1, len(stamped)) if dates[stamped[i]] != dates[stamped[i - 1]]]
-        for run, begin in enumerate(run_starts):
-            stop = run_starts[run + 1] if run + 1 < len(run_starts) else len(stamped)
-            days[begin:stop] = self._day(dates[stamped[begin]])
-        minutes, seconds = _clock_time([times[i] for i in stamped])
+        starts = np.flatnonzero(np.r_[True, dates_[1:] != dates_[:-1]])
+        days = np.repeat([self._day(str(dates_[i])) for i in starts], np.diff(np.r_[starts, len(stamped)]))
+        minutes, seconds = _clock_time(np.asarray(times, dtype=str)[stamped])
         absolute = days * 86400.0 + minutes * 60 + seconds  # in this order: exact integers first
         valid = ~np.isnan(absolute)
         if self.origin is None and valid.any():
@@ -168,18 +169,17 @@ class _Clock:
         return float(day)
 
 
-def _clock_time(times: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``HH:MM:SS[.ffffff]`` in bulk: minutes of the day, and seconds exactly as ``float("SS.ffffff")``."""
-    chars = np.asarray(times, dtype=str)
+def _clock_time(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``HH:MM:SS[.ffffff]`` strings in bulk: minutes of the day, and seconds as ``float("SS.ffffff")`` gives."""
     width = chars.dtype.itemsize // 4
     if width > 24:  # fractions too long for exact integer arithmetic: rare, convert one by one
-        return (np.array([int(t[:2]) * 60 + int(t[3:5]) for t in times]),
-                np.array([float(t[6:]) for t in times]))
-    digits = chars.view(np.uint32).reshape(len(times), width).astype(np.int64) - 48
+        return (np.array([int(t[:2]) * 60 + int(t[3:5]) for t in chars.tolist()]),
+                np.array([float(t[6:]) for t in chars.tolist()]))
+    digits = chars.view(np.uint32).reshape(len(chars), width).astype(np.int64) - 48
     hours = digits[:, 0] * 10 + digits[:, 1]
     minutes = digits[:, 3] * 10 + digits[:, 4]
     whole = digits[:, 6] * 10 + digits[:, 7]
-    scale = np.ones(len(times), dtype=np.int64)
+    scale = np.ones(len(chars), dtype=np.int64)
     for column in range(9, width):  # the fraction's digits; shorter stamps are padded with NUL (-48)
         present = digits[:, column] >= 0
         whole = np.where(present, whole * 10 + digits[:, column], whole)
@@ -211,7 +211,7 @@ class CaffeLineParser:
         self.proto_last_line = -1
         # debug_info lines of a training iteration come before its display line: hold them
         # until "Iteration N, loss" tells which iteration they belong to.
-        self.pending = Rows()
+        self.pending: Rows | None = None
 
     # -- the block loop -------------------------------------------------------------
     def feed(self, block: Block) -> Batch:
@@ -220,37 +220,41 @@ class CaffeLineParser:
         scanned = SCAN.findall(block.text)
         seconds = self.clock.seconds([g[0] for g in scanned], [g[1] for g in scanned])
         hot: list[tuple] = []  # (index, name, value, step, phase, output, net, weight) of the hot lines
+        add = hot.append
+        # The state hot lines change lives in locals, and goes back to self before any other line.
+        iteration, test_iteration, test_net = self.iteration, self.test_iteration, self.test_net
+        testing = None  # what the last hot line said about being in a test pass (None: no hot line yet)
         for index, (_, _, it, loss, lr, net, phase, k, name, value, weight) in enumerate(scanned):
             if value:
-                # Test outputs close a test pass: [Forward] lines after them belong to training.
-                self.testing = False
-                self.proto = None
+                testing = False  # test outputs close a test pass: [Forward] lines after them are training
                 if phase == "Train":
-                    hot.append((index, name, value, self.iteration, "train", int(k), None, weight))
+                    add((index, name, value, iteration, "train", int(k), None, weight))
                 else:
-                    hot.append((index, name, value, self.test_iteration, "test", int(k), self.test_net, weight))
+                    add((index, name, value, test_iteration, "test", int(k), test_net, weight))
             elif loss:
-                self.iteration = int(it)
-                self.testing = False
-                self.proto = None
-                if len(self.pending):
-                    _flush_pending(self.pending, rows, self.iteration)
-                    self.pending = Rows()
-                hot.append((index, "loss", loss, self.iteration, "train", None, None, ""))
+                iteration, testing = int(it), False
+                if self.pending is not None:
+                    _flush_pending(self.pending, rows, iteration)
+                    self.pending = None
+                add((index, "loss", loss, iteration, "train", None, None, ""))
             elif lr:
-                self.iteration = int(it)
-                self.testing = False
-                self.proto = None
-                hot.append((index, "lr", lr, self.iteration, "train", None, None, ""))
+                iteration, testing = int(it), False
+                add((index, "lr", lr, iteration, "train", None, None, ""))
             elif net:
-                self.test_iteration = int(it)
-                self.test_net = int(net)
-                self.testing = True
-                self.proto = None
+                test_iteration, test_net, testing = int(it), int(net), True
             else:
+                self._sync(iteration, test_iteration, test_net, testing)
+                testing = None
                 self._other(block, index, seconds, rows, unknown)
+        self._sync(iteration, test_iteration, test_net, testing)
         _add_hot_rows(hot, block, seconds, rows)
         return Batch(rows, unknown)
+
+    def _sync(self, iteration: int | None, test_iteration: int | None, test_net: int, testing: bool | None) -> None:
+        self.iteration, self.test_iteration, self.test_net = iteration, test_iteration, test_net
+        if testing is not None:  # a hot line came since the last sync: it ended any parameter block
+            self.testing = testing
+            self.proto = None
 
     def _other(self, block: Block, index: int, seconds: np.ndarray, rows: Rows, unknown: list[int]) -> None:
         """A line that is not one of the hot messages: any other message, a parameter block, text."""
@@ -267,9 +271,9 @@ class CaffeLineParser:
 
     def close(self) -> Batch:
         rows = Rows()
-        if len(self.pending):
+        if self.pending is not None:
             rows.extend(self.pending)
-            self.pending = Rows()
+            self.pending = None
         return Batch(rows)
 
     # -- one glog message -----------------------------------------------------------
@@ -306,7 +310,12 @@ class CaffeLineParser:
 
     def _debug(self, kind: str, m, line: int, seconds: float, rows: Rows) -> None:
         testing = self.testing and kind == "forward"
-        target = rows if testing or kind == "update" else self.pending
+        if testing or kind == "update":
+            target = rows
+        else:
+            if self.pending is None:
+                self.pending = Rows()
+            target = self.pending
         step = self.test_iteration if testing else (self.iteration if kind == "update" else None)
         phase = "test" if testing else "train"
         where = dict(seconds=seconds, step=step, phase=phase, net=self.test_net if testing else None)
@@ -415,9 +424,9 @@ def _add_hot_rows(hot: list[tuple], block: Block, seconds: np.ndarray, rows: Row
     where = np.asarray(index)
     lines = (where + block.first).tolist() if block.physical is None else [block.physical[i] for i in index]
     rows.add_columns(
-        len(hot), line=lines, name=[h[1] for h in hot], value=values, step=[h[3] for h in hot],
+        len(hot), line=lines, name=[h[1].strip() for h in hot], value=values, step=[h[3] for h in hot],
         phase=[h[4] for h in hot], output=[h[5] for h in hot], net=[h[6] for h in hot],
-        weight=[_weight(h[7]) for h in hot], seconds=seconds[where].tolist(),
+        weight=_weights([h[7] for h in hot]), seconds=seconds[where].tolist(),
     )
 
 
@@ -428,9 +437,17 @@ def _floats(tokens: list[str]) -> list[float | None]:
         return [to_float(token) for token in tokens]
 
 
-def _weight(token: str) -> float:
-    number = to_float(token) if token else None
-    return math.nan if number is None else number
+def _weights(tokens: list[str]) -> list[float]:
+    """Loss weights (``* w = …``); only loss outputs print one."""
+    blank = tokens.count("")
+    if blank == len(tokens):
+        return [math.nan] * len(tokens)
+    if blank == 0:
+        numbers = _floats(tokens)
+        if None not in numbers:
+            return numbers
+    return [math.nan if number is None else number
+            for number in (to_float(token) if token else None for token in tokens)]
 
 
 def _kind_of(m) -> str:
