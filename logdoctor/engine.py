@@ -187,9 +187,9 @@ class Analyzer:
             self.queued.append(f)
 
 
-# A whole file may use more memory than an endless stream: 2 million rows are ~200 MB of table,
+# A whole file may use more memory than an endless stream (1 million rows are ~150 MB of table),
 # and each compaction runs every rule once more.
-DIAGNOSE_MAX_ROWS = 2_000_000
+DIAGNOSE_MAX_ROWS = 1_000_000
 
 
 def analyse_blocks(blocks: Iterable[Block], rules: tuple[Rule, ...], parser: str = "auto",

@@ -75,9 +75,17 @@ def frame_from_columns(columns: dict[str, list]) -> pd.DataFrame:
             data[name] = np.asarray(values, dtype="float64")
         elif dtype == "int64":
             data[name] = np.asarray(values, dtype="int64")
+        elif name == "name":  # a few names repeated on every row: one string object each
+            data[name] = pd.Series(_shared(values), dtype=dtype)
         else:
             data[name] = pd.Series(values, dtype=dtype)
     return pd.DataFrame(data, copy=False)
+
+
+def _shared(strings: list[str]) -> list[str]:
+    """The same strings, equal ones as one object (a parser makes a new one for each line)."""
+    first: dict[str, str] = {}
+    return [first.setdefault(text, text) for text in strings]
 
 
 def _exact_ints(values: list) -> pd.api.extensions.ExtensionArray:
@@ -126,7 +134,9 @@ def series_codes(frame: pd.DataFrame) -> np.ndarray:
     """One integer per row naming its series (its ``SERIES_KEY``; a missing key part is a value too)."""
     if not len(frame):
         return np.zeros(0, dtype=np.int64)
-    return frame.groupby(SERIES_KEY, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    # Key parts missing on every row (layer and blob without debug_info) tell no series apart.
+    keys = [name for name in SERIES_KEY if name in ("segment", "phase", "name") or frame[name].notna().any()]
+    return frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
 
 
 def compact(frame: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, int]:

@@ -227,3 +227,13 @@ def test_any_chunking_gives_the_same_table(relative):
     cuts = sorted(set(rng.integers(1, len(data), 40).tolist()))
     pieces = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
     pd.testing.assert_frame_equal(parse_chunks(pieces).table, whole)
+
+
+def test_a_counter_too_large_for_64_bits_is_missing_rather_than_a_crash():
+    log = ("I0717 21:06:08.612304  9965 solver.cpp:244] Iteration 99999999999999999999999, loss = 0.69\n"
+           "I0717 21:06:08.612304  9965 solver.cpp:258]     Train net output #99999999999999999999: loss = 0.5\n"
+           "I0717 21:06:09.612304  9965 solver.cpp:244] Iteration 20, loss = 0.25\n")
+    t = parse_text(log).table
+    assert t.value.tolist() == [0.69, 0.5, 0.25]
+    assert t.step.tolist() == [pd.NA, pd.NA, 20]
+    assert t.output.isna().tolist() == [True, True, True]
