@@ -14,6 +14,11 @@ What Caffe prints (``solver.cpp``, ``sgd_solver.cpp``, ``net.cpp``):
 
 Every line may carry the glog prefix ``I0717 21:06:08.612304  9965 solver.cpp:244] `` (glog 0.6 may
 put the year in: ``I20261122 …``); logs pasted without it parse too.
+
+How a block is read: ``SCAN`` matches every line once, capturing the time stamp and the groups of
+the four messages that make up most of a long log (display, lr, net outputs, "Testing net"); those
+become rows column by column, time stamps are converted in bulk.  Only the other lines go one by
+one through ``LINE`` and the parameter-block reader.
 """
 
 from __future__ import annotations
@@ -80,9 +85,7 @@ LINE = regex.compile(
     + r")",
 )
 KINDS = tuple(kind for kind, _ in MESSAGES)
-# Lines without a glog prefix: parameter blocks, pasted lines, crash reports, unknown text.
-UNPREFIXED = regex.compile(r"(?m)^(?![ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d)(?P<text>.*)$")
-GLOG_FATAL = regex.compile(r"(?m)^[ \t]*F(?:\d{8}|\d{4}) \d\d:\d\d:\d\d\S* +\d+ [^\]\s]+\] (?P<text>.*)$")
+GLOG_FATAL = regex.compile(r"[ \t]*F(?:\d{8}|\d{4}) \d\d:\d\d:\d\d\S* +\d+ [^\]\s]+\] (?P<text>.*)$")
 # One match per logical line (stdlib ``re``: faster than ``regex`` here): the glog time stamp,
 # and the groups of the messages every display interval prints.  These "hot" lines are most of
 # a long log and are turned into rows in bulk; any other line goes through LINE one at a time.
@@ -96,6 +99,8 @@ SCAN = re.compile(
     r")?[^\n]*\n",
     re.MULTILINE,
 )
+# A line starting like a glog line; any other line (parameter blocks, pasted text, crash reports)
+# is read as unprefixed text.
 GLOG_START = regex.compile(r"[ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d")
 GLOG_CHATTER = regex.compile(
     r"^(?:Log file created at:|Running on machine:|Log line format:|Running duration|"
