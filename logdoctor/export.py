@@ -24,7 +24,20 @@ def write_table(frame: pd.DataFrame, fmt: str, output: str | None) -> None:
     if fmt == "csv":
         frame.to_csv(target, index=False, lineterminator="\n")
     else:
-        frame.to_json(target, orient="records", lines=True, force_ascii=False)
+        _with_non_finite_as_text(frame).to_json(target, orient="records", lines=True, force_ascii=False)
+
+
+def _with_non_finite_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """JSON has no nan or inf (pandas writes null for both): a metric's non-finite value becomes its
+    text, ``"nan"``, ``"inf"`` or ``"-inf"``, as in ``diagnose --format json``.  A note without a
+    value keeps null."""
+    values = frame["value"].to_numpy(dtype="float64")
+    odd = ~np.isfinite(values) & (frame["kind"] == "metric").to_numpy()
+    if not odd.any():
+        return frame
+    text = frame["value"].astype(object)
+    text[odd] = np.where(np.isnan(values[odd]), "nan", np.where(values[odd] > 0, "inf", "-inf"))
+    return frame.assign(value=text)
 
 
 def summary_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -109,6 +109,57 @@ def make_block(text: str, first: int) -> Block:
     return Block("\n".join(logical) + "\n", first, first + count - 1, physical)
 
 
+CR_RUN = regex.compile(rb"\r{2,}")
+MAX_PENDING = 4 << 20  # bytes of an unfinished line held before what of it is final is handed out
+SOFT_CUT = 1 << 10     # how far back from the limit a state is cut at a space, tab or escape
+
+
+def bound_states(raw: bytes, limit: int) -> bytes:
+    """``raw`` with a ``\r`` inserted wherever a redraw state runs longer than ``limit`` bytes.
+
+    A state is the text between line ends and ``\r``; one longer than the limit (a
+    200 MB line of junk, a bar drawn without ``\r``) is cut into parts of at most
+    ``limit`` bytes, each a state of its own of the same physical line.  Where the cuts
+    fall depends only on the bytes since the state began, so the splitter can cut an
+    unfinished line as it grows and get what cutting the whole line would give.
+    """
+    if len(raw) <= limit:
+        return raw
+    lines = raw.split(b"\n")
+    if max(map(len, lines)) <= limit:
+        return raw
+    return b"\n".join(_bound_line(line, limit) if len(line) > limit else line for line in lines)
+
+
+def _bound_line(line: bytes, limit: int) -> bytes:
+    states = line.split(b"\r")
+    if max(map(len, states)) <= limit:
+        return line
+    return b"\r".join(_cut_state(state, limit) if len(state) > limit else state for state in states)
+
+
+def _cut_state(state: bytes, limit: int) -> bytes:
+    """A state longer than ``limit`` with ``\r`` at its cuts (each part at most ``limit`` bytes)."""
+    cuts = [0]
+    while len(state) - cuts[-1] > limit:
+        cuts.append(_cut_point(state, cuts[-1], limit))
+    return b"\r".join(state[a:b] for a, b in zip(cuts, cuts[1:] + [len(state)]))
+
+
+def _cut_point(state: bytes, start: int, limit: int) -> int:
+    """Where the part beginning at ``start`` ends: before the last space, tab or escape near the
+    limit (so that a number or an ANSI sequence stays whole), else not inside a UTF-8 character."""
+    end = start + limit
+    near = end - min(SOFT_CUT, limit // 2)
+    soft = max(state.rfind(b" ", near, end), state.rfind(b"\t", near, end), state.rfind(b"\x1b", near, end))
+    if soft > start:
+        return soft
+    cut = end
+    while cut > max(start + 1, end - 3) and 0x80 <= state[cut] < 0xC0:  # a UTF-8 continuation byte
+        cut -= 1
+    return cut
+
+
 class LineSplitter:
     """Cuts a byte stream at newlines and hands out blocks of complete lines.
 
@@ -116,10 +167,16 @@ class LineSplitter:
     line counter runs across chunks, so any chunking gives the same lines.  With
     ``partial=True`` (live watching) the states of a progress bar that were already
     overwritten by ``\r`` are handed out before the newline comes: they are complete.
+    The same happens whenever the unfinished line grows past ``limit`` bytes, so a
+    line that never ends (a bar redrawn a million times, a gigabyte of junk) takes
+    bounded memory: its finished states go out, and a state longer than the limit is
+    cut into states of at most ``limit`` bytes (see :func:`bound_states`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_PENDING if limit is None else limit
         self._pending: list[bytes] = []
+        self._size = 0  # bytes in _pending
         self._next_line = 1
         self._open = False  # states of the pending line were already handed out
         self._last_state: str | None = None  # the last of them, not to be repeated
@@ -128,40 +185,66 @@ class LineSplitter:
     def lines_seen(self) -> int:
         return self._next_line - 1
 
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of the unfinished line held back (at most ``limit`` plus one fed chunk)."""
+        return self._size
+
     def feed(self, data: bytes, partial: bool = False) -> Block | None:
         """Add bytes; return the block of lines (or finished redraw states) they completed, if any."""
         cut = data.rfind(b"\n")
         if cut < 0:
             if data:
                 self._pending.append(data)
-            return self._partial() if partial else None
+                self._size += len(data)
+            if self._size > self.limit or (partial and b"\r" in data):
+                return self._partial()
+            return None
         head = b"".join(self._pending) + data[: cut + 1] if self._pending else data[: cut + 1]
-        self._pending = [data[cut + 1:]] if cut + 1 < len(data) else []
+        # Only the line the pending bytes began, or a line inside a chunk bigger than the limit,
+        # can be longer than the limit: the usual chunk is not scanned for long states.
+        if self._size + data.find(b"\n") > self.limit or cut > self.limit:
+            head = bound_states(head, self.limit)
+        rest = data[cut + 1:]
+        self._pending, self._size = ([rest], len(rest)) if rest else ([], 0)
         block = self._block(head)
-        if partial and self._pending:
-            rest = self._partial()
-            if rest is not None:
-                block = _join(block, rest)
+        if self._pending and (self._size > self.limit or (partial and b"\r" in rest)):
+            finished = self._partial()
+            if finished is not None:
+                block = _join(block, finished)
         return block
 
     def close(self) -> Block | None:
         """End of input: a last line without newline is still a line."""
         if not self._pending:
             return None
-        head = b"".join(self._pending) + b"\n"
-        self._pending = []
+        head = bound_states(b"".join(self._pending), self.limit) + b"\n"
+        self._pending, self._size = [], 0
         return self._block(head)
 
     def _partial(self) -> Block | None:
-        """The redraw states of the unfinished line that a later ``\r`` already closed."""
-        pending = b"".join(self._pending)
+        """The states of the unfinished line that are final: closed by a later ``\r``, or cut off at the limit.
+
+        Whatever the chunking, the states handed out here and those of the rest of the line
+        are what :func:`make_block` makes of the whole line: no blank state is added to it.
+        """
+        pending = bound_states(b"".join(self._pending), self.limit)
+        if len(pending) > self.limit:
+            pending = CR_RUN.sub(b"\r", pending)  # empty states: a line of nothing but \r stays small
         cut = pending.rfind(b"\r")
         if cut <= 0:
-            self._pending = [pending] if pending else []
+            self._pending, self._size = ([pending], len(pending)) if pending else ([], 0)
             return None
         done, rest = pending[:cut], pending[cut:]
-        self._pending = [rest]
-        block = self._continue(make_block(done.decode("utf-8", "replace") + "\n", self._next_line))
+        block = make_block(done.decode("utf-8", "replace") + "\n", self._next_line)
+        if not any(line.strip() for line in block.lines):
+            # Blank states wait for the rest of the line (a line of blanks keeps its own text),
+            # unless they are all the line is made of past the limit.
+            keep = pending if len(pending) <= self.limit else rest
+            self._pending, self._size = [keep], len(keep)
+            return None
+        self._pending, self._size = [rest], len(rest)
+        block = self._continue(block)
         if block is not None:
             block.open_end = True
             self._open, self._last_state = True, block.lines[-1]
@@ -170,18 +253,27 @@ class LineSplitter:
     def _block(self, raw: bytes) -> Block:
         block = make_block(raw.decode("utf-8", "replace"), self._next_line)
         self._next_line = block.last + 1
-        block = self._continue(block) or Block("", block.first, block.last)
+        # Nothing left of the open line's end: an empty block, past that line, that only moves on.
+        block = self._continue(block) or Block("", block.last + 1, block.last)
         self._open, self._last_state = False, None
         return block
 
     def _continue(self, block: Block) -> Block | None:
-        """Drop a state of the open line that repeats the last one already handed out."""
-        if not (self._open and block.lines and block.line_of(0) == block.first and block.lines[0] == self._last_state):
+        """Drop the first state of the open line if it repeats the last one handed out, or is blank
+        (the end of a bar: CRLF, or a last ``\r`` that blanks it out, adds no state to a line that has some).
+
+        A block left without a state of the open line starts at the next line: the open line's
+        states were already handed out, so this block must not claim it (a line's status, known
+        or unknown, is decided by its states).
+        """
+        if not (self._open and block.lines and block.line_of(0) == block.first):
+            return block
+        if block.lines[0] != self._last_state and block.lines[0].strip():
             return block
         if len(block) == 1:
             return None
         physical = [block.line_of(i) for i in range(1, len(block))]
-        return Block("\n".join(block.lines[1:]) + "\n", block.first, block.last, physical)
+        return Block("\n".join(block.lines[1:]) + "\n", physical[0], block.last, physical)
 
 
 def _join(a: Block, b: Block) -> Block:

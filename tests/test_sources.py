@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 
+import numpy as np
 import pytest
 
 from logdoctor.model import UsageError
+from logdoctor.parsing import TableStream
 from logdoctor.sources import LineSplitter, blocks_from_chunks, read_chunks, redraw_states
 
 
@@ -88,3 +90,95 @@ def test_missing_file_and_directory_are_named(tmp_path):
         list(read_chunks(str(tmp_path / "missing.log")))
     with pytest.raises(UsageError, match="is a directory"):
         list(read_chunks(str(tmp_path)))
+
+
+# ---------------------------------------------------------------- bounded memory for endless lines
+
+def lines_of(blocks):
+    return [(b.line_of(i), line) for b in blocks if b is not None for i, line in enumerate(b.lines)]
+
+
+def split(chunks, limit, partial=False):
+    """(physical line, text) of every logical line, and the most bytes the splitter held back."""
+    splitter = LineSplitter(limit)
+    blocks, held = [], 0
+    for chunk in chunks:
+        blocks.append(splitter.feed(chunk, partial=partial))
+        held = max(held, splitter.pending_bytes)
+    blocks.append(splitter.close())
+    return lines_of(blocks), held
+
+
+def test_a_state_longer_than_the_limit_becomes_states_of_its_own_physical_line():
+    lines, _ = split([b"head\nabcdefghijklmnopqrstuvwxy\nnext\n"], limit=10)
+    assert lines == [(1, "head"), (2, "abcdefghij"), (2, "klmnopqrst"), (2, "uvwxy"), (3, "next")]
+
+
+def test_long_states_are_cut_before_a_space_and_never_inside_a_character():
+    lines, _ = split([b"loss 0.123 acc 0.5 lr 0.01\n"], limit=12)
+    assert lines == [(1, "loss 0.123"), (1, " acc 0.5 lr"), (1, " 0.01")]   # the numbers stay whole
+    cjk = "".join(chr(0x4E00 + i) for i in range(10))  # 3 bytes each: a cut at 10 bytes would split one
+    lines, _ = split([cjk.encode()], limit=10)
+    assert [text for _, text in lines] == [cjk[0:3], cjk[3:6], cjk[6:9], cjk[9:]]
+
+
+def test_an_unfinished_line_is_handed_out_as_it_passes_the_limit():
+    text = bytes(range(65, 91)) * 40   # 1040 bytes, no newline: no two cut parts alike
+    splitter = LineSplitter(limit=100)
+    blocks = []
+    for i in range(0, len(text), 7):
+        blocks.append(splitter.feed(text[i:i + 7]))
+        assert splitter.pending_bytes <= 100 + 7 + 1
+    assert all(b.open_end for b in blocks if b is not None)
+    blocks.append(splitter.close())
+    lines = lines_of(blocks)
+    assert {line for line, _ in lines} == {1} and splitter.lines_seen == 1
+    assert "".join(part for _, part in lines) == text.decode()   # nothing lost
+    assert lines == lines_of([LineSplitter(limit=100).feed(text + b"\n")])
+
+
+NOISE_PIECES = [b"a", b"b", b"1", b" ", b"\t", b"\r", b"\n", b"\r\n", b"\x08", b"\x1b[1m", b"\xe2\x94\x81", b"\xff",
+                b"\x00", b"   ", b"loss: 0.5 "]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_any_chunking_gives_the_same_lines_when_long_states_are_cut(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        data = b"".join(NOISE_PIECES[i] for i in rng.integers(0, len(NOISE_PIECES), rng.integers(0, 40)))
+        limit = int(rng.integers(2, 12))
+        cuts = sorted(rng.integers(0, len(data) + 1, rng.integers(1, 7)).tolist())
+        chunks = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+        whole, _ = split([data], limit)
+        for partial in (False, True):
+            lines, held = split(chunks, limit, partial)
+            # A blank state longer than the limit may lose its whitespace: blank either way.
+            assert blank_as_empty(lines) == blank_as_empty(whole), (data, chunks, limit, partial)
+            assert held <= limit + max(map(len, chunks)) + 1
+
+
+def blank_as_empty(lines):
+    return [(line, text if text.strip() else "") for line, text in lines]
+
+
+@pytest.mark.parametrize("data", [b"   \rjunk\n", b"abc\r\nnext\n", b"a\rb\r\r\n", b"x\rx\rx\n", b"\t\r\x1b[1m\r\n"])
+def test_a_line_read_in_pieces_while_watching_gets_no_extra_state(data):
+    whole = lines_of([LineSplitter().feed(data)])
+    for cut in range(1, len(data)):
+        splitter = LineSplitter()
+        pieces = [splitter.feed(data[:cut], partial=True), splitter.feed(data[cut:], partial=True)]
+        assert lines_of(pieces) == whole, cut
+
+
+def test_a_redrawn_line_read_in_pieces_is_accounted_like_the_whole_line():
+    data = b"Iteration 0, loss = 2.5\njunk\rjunk\rjunk\n"   # only unknown states, the last one a repeat
+    for cut in range(len(b"Iteration 0, loss = 2.5\n") + 1, len(data)):
+        stream = TableStream("auto", "x")
+        splitter = LineSplitter()
+        for piece in (data[:cut], data[cut:]):
+            block = splitter.feed(piece, partial=True)
+            if block is not None:
+                stream.feed(block)
+        stream.close()
+        stats = stream.stats()
+        assert (stats.lines, stats.lines_with_rows, stats.lines_unknown) == (2, 1, 1), cut

@@ -42,8 +42,10 @@ does not count (at most as many as the validation bar drew).  A log that starts 
 epoch going back, or the count going back within an epoch, starts a new run (count restarts).
 
 Which states become rows.  Lightning draws each update twice (first with the old postfix, then
-with the new one), so the last state drawn for a step is the one read; states at count 0 only
-show the previous epoch's values and are skipped, as are sanity-check bars (they carry no values).
+with the new one), so the last state drawn for a step is the one read (a state of another ``v_num``
+at the same step is another training's bar written into the same file, and is read too); states at
+count 0 only show the previous epoch's values and are skipped, as are sanity-check bars (they carry
+no values).
 Epoch-level values (phase val/test, names ending ``_epoch``, and training values that first appear
 in the full bar at an epoch's end, i.e. logged with ``on_epoch=True`` only) stay on the bar until
 replaced: one is written when its printed value changes, right after a drawn validation pass, and
@@ -161,6 +163,7 @@ PLAIN_RULE = regex.compile(r"[─-]{20,}\s*$")
 SUMMARY_ROW = regex.compile(r"\s*\d+\s+\|")
 DICT_PAIR = regex.compile(r"'(?P<key>[^']+)': (?P<v>[^,{}\[\]\s]+)")
 PADDED_NONFINITE = regex.compile(r"([-+]?(?:nan|inf))\.0*$")
+V_NUM = re.compile(r"(?:^|, )v_num=([^,\s\]]+)")
 BOX_START = frozenset("┏┃┡│└├┗╇┣┠┌")
 PHASE_PREFIXES = (
     ("train_", "train"), ("training_", "train"), ("val_", "val"), ("valid_", "val"), ("validation_", "val"),
@@ -206,16 +209,17 @@ def number(token: str) -> float | None:
 class _State:
     """One drawn state of the main (training) bar, held until the next step is drawn."""
 
-    __slots__ = ("line", "epoch", "step", "pairs", "after_validation", "complete")
+    __slots__ = ("line", "epoch", "step", "pairs", "after_validation", "complete", "version")
 
     def __init__(self, line: int, epoch: int | None, step: int, pairs: list, after_validation: bool,
-                 complete: bool) -> None:
+                 complete: bool, version: str | None) -> None:
         self.line = line
         self.epoch = epoch
         self.step = step
         self.pairs = pairs          # tqdm: [(postfix, closed, line)]; Rich: [(token, line)] of the metrics column
         self.after_validation = after_validation   # a validation pass was drawn just before
         self.complete = complete    # the bar is full: every batch of the epoch is done
+        self.version = version      # the bar's v_num: which training process drew it
 
 
 # --------------------------------------------------------------------------- the line parser
@@ -389,14 +393,17 @@ class LightningLineParser:
             self.last_n = n
         step = self.offset + self.epoch_batches
         complete = total is None or n >= total
+        version = _version(pairs, style)
         pending = self.pending
-        if pending is not None and pending.step == step and pending.epoch == epoch and self.pending_style == style:
+        if (pending is not None and pending.step == step and pending.epoch == epoch and self.pending_style == style
+                and pending.version == version):
             # A redraw of the held step (Lightning draws each update twice): it replaces the held state.
+            # Another v_num at the same step is another process's bar in the same file: its own values.
             pending.line, pending.pairs, pending.complete = line_no, pairs, complete
             pending.after_validation = pending.after_validation or after_validation
             return True
         self._flush(rows, epoch_end=False)
-        self.pending = _State(line_no, epoch, step, pairs, after_validation, complete)
+        self.pending = _State(line_no, epoch, step, pairs, after_validation, complete, version)
         self.pending_style = style
         return True
 
@@ -575,6 +582,15 @@ class LightningLineParser:
             rows.note(line_no, series_name, f"unreadable value {token!r} for {key}", phase=key_phase)
         else:
             rows.add(line_no, series_name, value, phase=key_phase)
+
+
+def _version(pairs: list, style: str) -> str | None:
+    """The ``v_num`` a main-bar state shows (the logger version of the process that drew it), if any."""
+    if style == "rich":
+        tokens = [token for token, _ in pairs]
+        return next((tokens[i + 1] for i in range(len(tokens) - 1) if tokens[i] == "v_num:"), None)
+    match = V_NUM.search(pairs[0][0]) if pairs else None
+    return match.group(1) if match else None
 
 
 def _tqdm_pairs(segments: list) -> list[tuple[str, str, int]]:

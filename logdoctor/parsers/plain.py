@@ -154,6 +154,9 @@ def _prefix_tree(words: tuple[bytes, ...]) -> bytes:
 
 
 CANDIDATE = re.compile(_prefix_tree(CANDIDATE_WORDS))
+# A line that is nothing but torchrun's "[rank0]:" is a blank line of that rank: a candidate too, so that
+# it is read (as blank) rather than left unknown like chatter without a candidate word.
+BARE_RANK = re.compile(rb"^\[(?:rank|default)\d+\]:[ \t]*$", re.MULTILINE)
 
 
 def candidate_lines(block: Block) -> list[int]:
@@ -167,10 +170,12 @@ def candidate_lines(block: Block) -> list[int]:
         hits.append(m.start())
         end = low.find(b"\n", m.end())
         m = search(low, end + 1) if end >= 0 else None
-    if not hits:
+    bare = [m.start() for m in BARE_RANK.finditer(data)] if b"]:" in data else []
+    if not hits and not bare:
         return []
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    return np.searchsorted(newlines, np.asarray(hits, dtype=np.int64)).tolist()
+    lines = np.searchsorted(newlines, np.asarray(hits + bare, dtype=np.int64))
+    return np.unique(lines).tolist() if bare else lines.tolist()   # "[default0]:" also has "fault" in it
 
 
 def tokens_of(name: str) -> list[str]:
