@@ -17,7 +17,7 @@ import pandas as pd
 
 from logdoctor import table as tables
 from logdoctor.model import EXIT_FINDINGS, EXIT_OK, FileReport, Finding, Severity, UsageError
-from logdoctor.parsing import TableStream
+from logdoctor.parsing import PIECE_ROWS, TableStream
 from logdoctor.rules import RULES
 from logdoctor.rules.base import Rule
 from logdoctor.series import Run
@@ -108,7 +108,7 @@ class Analyzer:
     parser: str = "auto"
     path: str = "-"
     max_rows: int = 200_000
-    piece_rows: int = 50_000  # parsed rows leave the parser's lists for a compact table piece this often
+    piece_rows: int = PIECE_ROWS  # parsed rows leave the parser's lists for a compact table piece this often
     stream: TableStream = field(init=False)
     pieces: list[pd.DataFrame] = field(default_factory=list, init=False)
     reported: dict[tuple, Finding] = field(default_factory=dict, init=False)

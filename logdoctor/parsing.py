@@ -22,6 +22,7 @@ HEAD_BYTES = 1 << 16
 DECISIVE = 6  # a detection score that needs no more lines (a few solver lines, bars or dicts)
 MAX_HEAD_LINES = 20_000  # how far to look for a first line of a known format
 MAX_HEAD_BYTES = 8 << 20
+PIECE_ROWS = 50_000  # parsed rows become a table piece this often
 
 # Per physical line: 0 unknown, 1 recognised (known text that carries no value), 2 produced rows.
 UNKNOWN, RECOGNISED, ROWS = 0, 1, 2
@@ -38,9 +39,8 @@ class ParseResult:
 class TableStream:
     """Feeds blocks through the chosen parser (and the others for lines it does not know).
 
-    The format is chosen from the first ``HEAD_LINES`` logical lines (further, up to
-    ``MAX_HEAD_LINES``, while no parser claims any of them) unless it is forced; until then
-    blocks are held back.  ``feed`` parses into a buffer; ``take`` hands the rows out as a
+    The format is chosen from the head of the input (see :class:`_Head`) unless it is forced;
+    until then blocks are held back.  ``feed`` parses into a buffer; ``take`` hands the rows out as a
     table piece; ``stats`` says what became of every line so far.
     """
 
@@ -49,9 +49,7 @@ class TableStream:
         self.forced = None if parser == "auto" else parsers.get(parser)
         self.chain: list = []
         self.held: list[Block] = []
-        self.held_lines = 0
-        self.held_bytes = 0
-        self.scores: dict[str, int] = {}
+        self.head = _Head()
         self.segment = 0
         self.last_step: dict[str, float] = {}   # per series, for segments across blocks
         self.last_epoch: dict[str, float] = {}
@@ -77,16 +75,9 @@ class TableStream:
         """Parse a block (or hold it back until the format is known)."""
         if not self.chain:
             self.held.append(block)
-            self.held_lines += len(block)
-            self.held_bytes += len(block.text)
-            self._sniff(block)
-            if self.forced is None:
-                enough = self.held_lines >= HEAD_LINES or self.held_bytes >= HEAD_BYTES
-                # A long preamble (model summaries, data loading) may come before the first
-                # line of the format: look further, up to a limit, before giving up.
-                if not enough or (max(self.scores.values(), default=0) <= 0
-                                  and self.held_lines < MAX_HEAD_LINES and self.held_bytes < MAX_HEAD_BYTES):
-                    return
+            self.head.add(block.lines)
+            if self.forced is None and not self.head.complete:
+                return
             self._choose()
             self._parse_held()
             return
@@ -107,7 +98,7 @@ class TableStream:
                 self._rows_at(np.asarray(rows.columns["line"], dtype=np.int64))
         self.open_line = None
         if self.forced is not None and self.forced.name not in self.used:
-            looks = max(self.scores.items(), key=lambda item: item[1], default=(None, 0))
+            looks = max(self.head.scores.items(), key=lambda item: item[1], default=(None, 0))
             hint = f" (it looks like {looks[0]})" if looks[1] > 0 and looks[0] != self.forced.name else ""
             raise UsageError(f"{self.path}: --parser {self.forced.name} matched no line of this input{hint}; "
                              f"try --parser auto")
@@ -116,7 +107,7 @@ class TableStream:
         """Live input gone quiet: choose the format from the lines held so far if one is clearly it."""
         if self.chain or not self.held or self.forced is not None:
             return
-        if max(self.scores.values(), default=0) >= DECISIVE:
+        if max(self.head.scores.values(), default=0) >= DECISIVE:
             self._choose()
             self._parse_held()
 
@@ -161,18 +152,13 @@ class TableStream:
                           lines_unknown=int(counts[UNKNOWN]), parsers_used=tuple(sorted(self.used)))
 
     # -- internals ------------------------------------------------------------------------
-    def _sniff(self, block: Block) -> None:
-        """Add the detection scores of a held block (each parser scores the lines it claims)."""
-        lines = block.lines[:HEAD_LINES]
-        for parser in parsers.PARSERS:
-            self.scores[parser.name] = self.scores.get(parser.name, 0) + parser.sniff(lines)
-
     def _choose(self) -> None:
         primary = self.forced
         if primary is None:
-            best = max(self.scores.items(), key=lambda item: item[1], default=(None, 0))
+            scores = self.head.scores
+            best = max(scores.items(), key=lambda item: item[1], default=(None, 0))
             # on equal scores the registry order decides (specific formats first)
-            ties = [p for p in parsers.PARSERS if self.scores.get(p.name, 0) == best[1]]
+            ties = [p for p in parsers.PARSERS if scores.get(p.name, 0) == best[1]]
             primary = ties[0] if best[1] > 0 else None
         if primary is None:
             tried = ", ".join(parsers.names())
@@ -290,6 +276,59 @@ class TableStream:
         view[lines[change] - 1] = ROWS
 
 
+class _Head:
+    """The lines the format is chosen from, the same whatever the cut of the input into blocks.
+
+    The first ``HEAD_LINES`` logical lines (at most ``HEAD_BYTES``) are scored together (each
+    parser scores the lines it claims).  When no parser claims any of them (a long preamble:
+    model summaries, data loading), the lines after are looked at one by one, up to
+    ``MAX_HEAD_LINES`` (``MAX_HEAD_BYTES``), and the head becomes the ``HEAD_LINES`` lines from
+    the first one a parser claims.
+    """
+
+    def __init__(self) -> None:
+        self.window: list[str] = []
+        self.window_bytes = 0
+        self.looked_lines = 0   # lines looked at before the window (no parser claimed them)
+        self.looked_bytes = 0
+        self.searching = False  # the first window had no claimed line: looking for one
+        self.complete = False
+        self.scores: dict[str, int] = {}
+
+    def add(self, lines: list[str]) -> None:
+        taken = 0
+        for line in lines:
+            if self.complete:
+                break
+            taken += 1
+            if self.searching:
+                self.looked_lines += 1
+                self.looked_bytes += len(line) + 1
+                if any(_scores([line]).values()):
+                    self.searching, self.window, self.window_bytes = False, [line], len(line) + 1
+                elif self.looked_lines >= MAX_HEAD_LINES or self.looked_bytes >= MAX_HEAD_BYTES:
+                    self.complete = True  # nothing known this far in: the format is unrecognised
+                continue
+            self.window.append(line)
+            self.window_bytes += len(line) + 1
+            if len(self.window) >= HEAD_LINES or self.window_bytes >= HEAD_BYTES:
+                self.scores = _scores(self.window)
+                if any(self.scores.values()):
+                    self.complete = True
+                else:
+                    self.searching = True
+                    self.looked_lines += len(self.window)
+                    self.looked_bytes += self.window_bytes
+                    self.window, self.window_bytes = [], 0
+                    self.complete = self.looked_lines >= MAX_HEAD_LINES or self.looked_bytes >= MAX_HEAD_BYTES
+        if taken and not self.complete and self.window:
+            self.scores = _scores(self.window)  # for a choice before the head is complete (end, pause)
+
+
+def _scores(lines: list[str]) -> dict[str, int]:
+    return {parser.name: parser.sniff(lines) for parser in parsers.PARSERS}
+
+
 def _sub_block(block: Block, indices: list[int]) -> Block:
     """The logical lines ``indices`` of ``block`` as a block of their own (for the next parser)."""
     lines = block.lines
@@ -300,10 +339,14 @@ def _sub_block(block: Block, indices: list[int]) -> Block:
 def parse_chunks(chunks, parser: str = "auto", path: str = "-") -> ParseResult:
     """Parse a whole input given as byte chunks."""
     stream = TableStream(parser, path)
+    pieces = []
     for block in blocks_from_chunks(chunks):
         stream.feed(block)
+        if stream.buffered >= PIECE_ROWS:  # compact table pieces rather than millions of list items
+            pieces.append(stream.take())
     stream.close()
-    return ParseResult(stream.take(), stream.stats())
+    pieces.append(stream.take())
+    return ParseResult(table.concat(pieces), stream.stats())
 
 
 def parse_path(path: str, parser: str = "auto") -> ParseResult:

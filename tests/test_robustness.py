@@ -322,8 +322,6 @@ def test_several_runs_appended_caffe_log_appended_to_itself():
     assert findings_of(log + log) == findings_of(log) == []
 
 
-@pytest.mark.xfail(strict=True, reason="caffe.py keeps the last iteration of the first run for the notes of the "
-                                       "second run's header: 'solving' and 'lr_policy' get step 800, not none")
 def test_several_runs_appended_caffe_notes_of_the_new_header_have_no_step_yet():
     log = R01.read_bytes()
     once, twice = parse_text(log).table, parse_text(log + log).table
@@ -408,9 +406,6 @@ def test_odd_number_spellings_through_the_cli():
     assert [line.split(",")[7] for line in csv[2:]] == ["", "", "", "inf", "inf", "-inf"]
 
 
-@pytest.mark.xfail(strict=True, reason="caffe.py writes the rows of the lines it reads in bulk after the others of "
-                                       "a block, so two states of one redrawn line change order when the line is "
-                                       "read in two blocks (watch, or a line past the 4 MB limit)")
 def test_the_states_of_a_redrawn_caffe_line_keep_their_order_when_read_in_pieces():
     data = b"Iteration 0, loss = 2.5\nIteration 10, loss = 0.5\rIteration 10, loss = 0.5nan\n"
     splitter, pieces = LineSplitter(), []

@@ -226,7 +226,7 @@ class CaffeLineParser:
         seconds = self.clock.seconds([g[0] for g in scanned], [g[1] for g in scanned])
         hot: list[tuple] = []  # (index, name, value, step, phase, output, net, weight) of the hot lines
         add = hot.append
-        # The state hot lines change lives in locals, and goes back to self before any other line.
+        # The state hot lines change lives in locals, and goes back and forth with self around any other line.
         iteration, test_iteration, test_net = self.iteration, self.test_iteration, self.test_net
         testing = None  # what the last hot line said about being in a test pass (None: no hot line yet)
         for index, (_, _, it, loss, lr, net, phase, k, name, value, weight) in enumerate(scanned):
@@ -239,6 +239,7 @@ class CaffeLineParser:
             elif loss:
                 iteration, testing = int(it), False
                 if self.pending is not None:
+                    _add_hot_rows(hot, block, seconds, rows)
                     _flush_pending(self.pending, rows, iteration)
                     self.pending = None
                 add((index, "loss", loss, iteration, "train", None, None, ""))
@@ -248,9 +249,11 @@ class CaffeLineParser:
             elif net:
                 test_iteration, test_net, testing = int(it), int(net), True
             else:
+                _add_hot_rows(hot, block, seconds, rows)  # rows stay in the order of the lines
                 self._sync(iteration, test_iteration, test_net, testing)
                 testing = None
                 self._other(block, index, seconds, rows, unknown)
+                iteration, test_iteration, test_net = self.iteration, self.test_iteration, self.test_net
         self._sync(iteration, test_iteration, test_net, testing)
         _add_hot_rows(hot, block, seconds, rows)
         return Batch(rows, unknown)
@@ -300,6 +303,9 @@ class CaffeLineParser:
         elif kind == "clip":
             self._value(rows, line, "grad_norm", m.group("v"), seconds, step=self.iteration)
         elif kind == "params":
+            if m.group("what") == "solver":  # a new run begins (or a log appended to another)
+                self.iteration = self.test_iteration = None
+                self.test_net, self.testing = 0, False
             self.proto = _ProtoBlock(m.group("what"))
             self.proto_last_line = line
             self._note(rows, line, f"{m.group('what')}_parameters", "", seconds=seconds)
@@ -412,20 +418,20 @@ HOT_KINDS = frozenset({"display", "lr", "testing", "output"})
 
 
 def _add_hot_rows(hot: list[tuple], block: Block, seconds: np.ndarray, rows: Rows) -> None:
-    """The rows of a block's hot lines, added column by column rather than row by row."""
+    """Move the rows of the hot lines collected so far into ``rows``, column by column."""
     if not hot:
         return
     index = [h[0] for h in hot]
     values = _floats([h[2] for h in hot])
-    if None in values:  # a value that cannot be read becomes a note; keep only readable ones here
-        good = [i for i, v in enumerate(values) if v is not None]
-        for i in (i for i, v in enumerate(values) if v is None):
-            index_i, name, token, step, phase, output, net, _ = hot[i]
-            rows.note(block.line_of(index_i), name, f"unreadable value {token!r}", seconds=float(seconds[index_i]),
-                      step=step, phase=phase, output=output, net=net)
-        hot, index, values = [hot[i] for i in good], [index[i] for i in good], [values[i] for i in good]
-        if not hot:
-            return
+    if None in values:  # a value that cannot be read becomes a note: row by row, in order (rare)
+        for (i, name, token, step, phase, output, net, weight), value in zip(hot, values):
+            where = dict(seconds=float(seconds[i]), step=step, phase=phase, output=output, net=net)
+            if value is None:
+                rows.note(block.line_of(i), name.strip(), f"unreadable value {token!r}", **where)
+            else:
+                rows.add(block.line_of(i), name.strip(), value, weight=_weights([weight])[0], **where)
+        hot.clear()
+        return
     where = np.asarray(index)
     lines = (where + block.first).tolist() if block.physical is None else [block.physical[i] for i in index]
     rows.add_columns(
@@ -433,6 +439,7 @@ def _add_hot_rows(hot: list[tuple], block: Block, seconds: np.ndarray, rows: Row
         phase=[h[4] for h in hot], output=[h[5] for h in hot], net=[h[6] for h in hot],
         weight=_weights([h[7] for h in hot]), seconds=seconds[where].tolist(),
     )
+    hot.clear()
 
 
 def _floats(tokens: list[str]) -> list[float | None]:
