@@ -33,7 +33,6 @@ ANSI = regex.compile(
     r"|\x1b[@-Z\\-_]"                    # two-byte escapes
 )
 REDRAW = regex.compile(r"(\r|\x08+)")
-NOISE = regex.compile(r"[\r\x08\x1b]")
 
 
 @dataclass
@@ -91,7 +90,7 @@ def make_block(text: str, first: int) -> Block:
     if "\x00" in text:
         text = text.replace("\x00", "")
     count = text.count("\n")
-    if not NOISE.search(text):
+    if "\r" not in text and "\x08" not in text and "\x1b" not in text:  # three fast scans beat one regex
         return Block(text, first, first + count - 1)
     logical: list[str] = []
     physical: list[int] = []
