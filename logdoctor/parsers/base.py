@@ -28,8 +28,21 @@ _SPECIAL = {
 _WINDOWS_NAN = regex.compile(r"(?i)^([-+]?)(1\.#(?:qnan|snan|ind|inf)\w*|nan\(\w*\))$")
 
 
-def to_float(token: str) -> float | None:
-    """The number a log printed, non-finite spellings included; None if it is not one."""
+def to_float(token: str, rescue: regex.Pattern | None = None) -> float | None:
+    """The number a log printed, non-finite spellings included; None if it is not one.
+
+    ``rescue`` reads a token a format prints oddly: when the token is no number, the number is
+    what the pattern matches at its start (its first group, if it has one).
+    """
+    value = _number(token)
+    if value is None and rescue is not None:
+        m = rescue.match(token)
+        if m:
+            value = _number(m.group(1) if m.re.groups else m.group(0))
+    return value
+
+
+def _number(token: str) -> float | None:
     try:
         return float(token)
     except ValueError:

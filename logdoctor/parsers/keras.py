@@ -149,16 +149,6 @@ def _layout(keys: tuple[str, ...], test: bool) -> tuple[list[str], list[str]]:
     return phases, names
 
 
-def _value(token: str) -> float | None:
-    """A printed value; text glued to it by another writer is cut off after Keras' 4 decimals."""
-    value = to_float(token)
-    if value is None:
-        glued = KERAS_NUMBER.match(token)
-        if glued:
-            value = to_float(glued.group(0))
-    return value
-
-
 class _Columns:
     """The rows of one block, kept as one record per drawn state and turned into columns at the end.
 
@@ -407,7 +397,7 @@ class KerasLineParser:
             values = list(map(float, tokens))
         except ValueError:
             for phase, metric, token in zip(phases, names, tokens):
-                value = _value(token)
+                value = to_float(token, rescue=KERAS_NUMBER)
                 if value is None:
                     cols.note(line, metric, f"unreadable value {token!r}", phase=phase, epoch=self.epoch,
                               step=step)
@@ -432,7 +422,7 @@ class KerasLineParser:
         where = dict(epoch=epoch, step=self._step_at_end(epoch))
         text = m.group(0).strip()
         if kind == "improved":
-            best = _value(c.group("new"))
+            best = to_float(c.group("new"), rescue=KERAS_NUMBER)
             cols.note(line, "checkpoint", text, value=math.nan if best is None else best, **where)
         elif kind == "saving":
             cols.note(line, "checkpoint", text, **where)
@@ -443,7 +433,7 @@ class KerasLineParser:
         elif kind in ("reduce", "schedule"):
             token = c.group("lr") if kind == "reduce" else c.group("lr2")
             cols.note(line, "reduce_lr" if kind == "reduce" else "lr_schedule", text, **where)
-            value = _value(token)
+            value = to_float(token, rescue=KERAS_NUMBER)
             if value is None:
                 cols.note(line, "lr", f"unreadable value {token!r}", **where)
             else:

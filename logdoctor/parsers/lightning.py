@@ -192,20 +192,6 @@ def series_of(key: str) -> tuple[str, str] | None:
     return phase, base
 
 
-def number(token: str) -> float | None:
-    """The value of a printed token; Lightning pads non-finite numbers (``nan.0``, ``-inf.``)."""
-    try:
-        return float(token)
-    except ValueError:
-        pass
-    value = to_float(token)
-    if value is None:
-        padded = PADDED_NONFINITE.match(token)
-        if padded:
-            value = to_float(padded.group(1))
-    return value
-
-
 class _State:
     """One drawn state of the main (training) bar, held until the next step is drawn."""
 
@@ -465,7 +451,7 @@ class LightningLineParser:
                 self.shown[key] = token
             if key == "loss" and running_loss_clash:
                 series_name = "loss_running"
-            value = number(token)
+            value = to_float(token, rescue=PADDED_NONFINITE)
             if value is None:
                 if self.unreadable.get(key) != token:
                     self.unreadable[key] = token
@@ -505,7 +491,7 @@ class LightningLineParser:
         if kind == "warning":
             self.warning_echo = m.group("category") is not None
         token = m.group("v") if kind in VALUE_KINDS else None
-        value = number(token) if token else None
+        value = to_float(token, rescue=PADDED_NONFINITE) if token else None
         monitor = m.group("monitor") if kind in MONITOR_KINDS else None
         series = series_of(monitor) if monitor else None
         epoch = int(m.group("epoch")) if kind == "saved" else self.epoch
@@ -577,7 +563,7 @@ class LightningLineParser:
         key_phase, series_name = series
         if key_phase == "train" and not key.startswith(("train", "training")):
             key_phase = phase
-        value = number(token)
+        value = to_float(token, rescue=PADDED_NONFINITE)
         if value is None:
             rows.note(line_no, series_name, f"unreadable value {token!r} for {key}", phase=key_phase)
         else:
