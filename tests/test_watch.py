@@ -119,6 +119,30 @@ def test_end_of_input_exits_like_diagnose():
     assert diverged.stdout.decode().startswith("<stdin>:323: error   LD101 loss-explosion:")
 
 
+def test_the_writer_dies_mid_line(tmp_path):
+    data = R02.read_bytes()
+    cut = data.index(b"loss = -nan") + len(b"loss = -n")  # the writer dies inside the first nan display line
+    script = ("import os, sys; sys.stdout.buffer.write(open(sys.argv[1], 'rb').read()[:int(sys.argv[2])]); "
+              "sys.stdout.flush(); os.kill(os.getpid(), 9)")
+    writer = subprocess.Popen([sys.executable, "-c", script, str(R02), str(cut)], stdout=subprocess.PIPE)
+    watch = subprocess.run(LOGDOCTOR + ["watch", "--format", "jsonl"], stdin=writer.stdout, capture_output=True,
+                           timeout=60)
+    writer.stdout.close()
+    assert writer.wait(10) == -signal.SIGKILL
+    truncated = tmp_path / "r02-cut.log"
+    truncated.write_bytes(data[:cut])
+    diagnose = subprocess.run(LOGDOCTOR + ["diagnose", "--format", "json", str(truncated)], capture_output=True,
+                              timeout=60)
+    assert watch.returncode == diagnose.returncode == 1
+    watched = [(f["code"], f["line"]) for f in map(json.loads, watch.stdout.splitlines()) if "code" in f]
+    diagnosed = [(f["code"], f["line"]) for f in json.loads(diagnose.stdout)["files"][0]["findings"]]
+    assert watched == diagnosed and ("LD101", 323) in watched
+    summary = subprocess.run(LOGDOCTOR + ["parse", "--summary", "-"], input=data[:cut], capture_output=True,
+                             timeout=60)
+    lines = data[:cut].count(b"\n") + 1   # the half-written last line is a line
+    assert f"lines: {lines} = ".encode() in summary.stdout
+
+
 def test_ctrl_c_prints_the_summary_so_far_and_exits_130():
     proc = start_watch()
     proc.stdin.write(R02.read_bytes())
