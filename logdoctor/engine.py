@@ -23,7 +23,6 @@ from logdoctor.rules.base import Rule
 from logdoctor.series import Run
 from logdoctor.sources import Block, blocks_from_chunks, display_name, read_chunks
 
-
 # ---------------------------------------------------------------- choosing rules
 
 def find_rule(token: str) -> type[Rule]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-
 # The exit codes, defined once: nothing at or above --fail-on / findings at or above it /
 # usage error, unreadable or unrecognisable input / interrupted.
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

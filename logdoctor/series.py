@@ -17,7 +17,6 @@ import pandas as pd
 
 from logdoctor.table import SERIES_KEY, series_codes
 
-
 # Preferred names of "the loss" of a phase, best first (Caffe's smoothed display loss and
 # Keras/HF "loss" first, Lightning's per-step and per-epoch variants next).
 LOSS_NAMES = ("loss", "loss_step", "loss_epoch", "total_loss", "train_loss")

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import FIXTURES, logs, parse_text
 
 from logdoctor import parsers, table
-from logdoctor.parsers import caffe, keras
+from logdoctor.parsers import keras
 from logdoctor.parsers.base import Rows
 from logdoctor.parsing import HEAD_LINES, parse_chunks
 from logdoctor.sources import LineSplitter, blocks_from_chunks, read_chunks
-
-from conftest import FIXTURES, logs, parse_text
 
 KERAS_LOGS = logs("keras") + logs("keras-generated")
 

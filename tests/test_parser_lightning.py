@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import FIXTURES, logs
+
 from logdoctor import table
 from logdoctor.parsers import caffe, lightning
 from logdoctor.parsers.base import Rows
