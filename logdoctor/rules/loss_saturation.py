@@ -80,7 +80,8 @@ class LossSaturation(Rule):
         index, values = series.settled_values()
         if len(values) < self.repeats:
             return
-        same = np.isfinite(values[1:]) & (np.abs(values[1:] - values[:-1]) <= np.abs(values[1:]) * 1e-4)
+        with np.errstate(invalid="ignore"):  # inf - inf: not finite, so not "same" anyway
+            same = np.isfinite(values[1:]) & (np.abs(values[1:] - values[:-1]) <= np.abs(values[1:]) * 1e-4)
         runs = np.convolve(same.astype(int), np.ones(self.repeats - 1, dtype=int), mode="valid")
         for k in np.flatnonzero(runs == self.repeats - 1):
             value = float(values[k])
