@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from logdoctor.parsers import caffe
 from logdoctor.parsing import parse_chunks
 from tests.conftest import FIXTURES, logs, parse_fixture, parse_text
 
@@ -237,3 +240,46 @@ def test_a_counter_too_large_for_64_bits_is_missing_rather_than_a_crash():
     assert t.value.tolist() == [0.69, 0.5, 0.25]
     assert t.step.tolist() == [pd.NA, pd.NA, 20]
     assert t.output.isna().tolist() == [True, True, True]
+
+
+# The lines read in bulk (SCAN) are exactly the lines whose message LINE calls display, lr, testing or
+# output: the two patterns must never disagree, or a line would be read twice or not at all.
+def _hot_by_scan(line: str) -> bool:
+    groups = caffe.SCAN.findall(line + "\n")[0]
+    return any(groups[2:])
+
+
+def _hot_by_line(line: str) -> bool:
+    m = caffe.LINE.match(line)
+    return m is not None and (m.lastgroup if m.lastgroup in caffe.KINDS else caffe._kind_of(m)) in caffe.HOT_KINDS
+
+
+def test_bulk_and_line_by_line_reading_agree_on_which_lines_are_hot_in_every_caffe_fixture():
+    for path in CAFFE_LOGS:
+        for line in path.read_bytes().decode("utf-8", "replace").splitlines():
+            assert _hot_by_scan(line) == _hot_by_line(line), (path.name, line)
+
+
+NUMBERS = st.sampled_from(["0", "12", "99999999999999999999", "x", ""])
+VALUES = st.sampled_from(["0.5", "-nan", "1.#QNAN", "nan(ind)", "1e+400", "", "x", "0.5,", "(", "inf)", "2 3"])
+MESSAGES = st.one_of(
+    st.builds("Iteration {}{}, loss = {}".format, NUMBERS, st.sampled_from(["", " (3.1 iter/s, 0.2s/20 iters)", " ("]),
+              VALUES),
+    st.builds("Iteration {}, lr = {}".format, NUMBERS, VALUES),
+    st.builds("Iteration {}, Testing net (#{})".format, NUMBERS, NUMBERS),
+    st.builds("{} net output #{}: {} = {}{}".format, st.sampled_from(["Train", "Test", "train"]), NUMBERS,
+              st.sampled_from(["loss", "a b", " = ", "", "loss "]), VALUES,
+              st.sampled_from(["", " (* 1 = 0.5 loss)", " (* x", "  ", " (* 2 = 1 loss)x"])),
+    st.sampled_from(["Test loss: 0.5", "Optimization Done.", "Iteration 5", "[Forward] Layer a, top blob b data: 1"]),
+)
+LINES = st.builds("{}{}{}{}".format,
+                  st.sampled_from(["", "I0717 21:06:08.612304  9965 solver.cpp:244] ", "  ", "F0717 21:06:08 1 a.cpp:1] ",
+                                   "I20261122 14:25:01.010000  7815 solver.cpp:239] ", "I0717 21:06:08.6 x] "]),
+                  st.sampled_from(["", "[0.0] ", "(0.0)    ", "[rank: 1] "]), MESSAGES,
+                  st.sampled_from(["", " ", "\t", " junk", ", m = 0.9"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(LINES)
+def test_bulk_and_line_by_line_reading_agree_on_which_lines_are_hot(line):
+    assert _hot_by_scan(line) == _hot_by_line(line)
