@@ -273,8 +273,9 @@ MESSAGES = st.one_of(
     st.sampled_from(["Test loss: 0.5", "Optimization Done.", "Iteration 5", "[Forward] Layer a, top blob b data: 1"]),
 )
 LINES = st.builds("{}{}{}{}".format,
-                  st.sampled_from(["", "I0717 21:06:08.612304  9965 solver.cpp:244] ", "  ", "F0717 21:06:08 1 a.cpp:1] ",
-                                   "I20261122 14:25:01.010000  7815 solver.cpp:239] ", "I0717 21:06:08.6 x] "]),
+                  st.sampled_from(["", "I0717 21:06:08.612304  9965 solver.cpp:244] ", "  ",
+                                   "F0717 21:06:08 1 a.cpp:1] ", "I20261122 14:25:01.010000  7815 solver.cpp:239] ",
+                                   "I0717 21:06:08.6 x] "]),
                   st.sampled_from(["", "[0.0] ", "(0.0)    ", "[rank: 1] "]), MESSAGES,
                   st.sampled_from(["", " ", "\t", " junk", ", m = 0.9"]))
 
