@@ -293,36 +293,40 @@ class _Head:
         self.looked_bytes = 0
         self.searching = False  # the first window had no claimed line: looking for one
         self.complete = False
-        self.scores: dict[str, int] = {}
+        self._scores: dict[str, int] | None = {}  # of the window (None: to be worked out)
+
+    @property
+    def scores(self) -> dict[str, int]:
+        """Each parser's score on the window (also before the head is complete: at the end, or a pause)."""
+        if self._scores is None:
+            self._scores = _scores(self.window)
+        return self._scores
 
     def add(self, lines: list[str]) -> None:
-        taken = 0
         for line in lines:
             if self.complete:
                 break
-            taken += 1
             if self.searching:
                 self.looked_lines += 1
                 self.looked_bytes += len(line) + 1
                 if any(_scores([line]).values()):
                     self.searching, self.window, self.window_bytes = False, [line], len(line) + 1
+                    self._scores = None
                 elif self.looked_lines >= MAX_HEAD_LINES or self.looked_bytes >= MAX_HEAD_BYTES:
                     self.complete = True  # nothing known this far in: the format is unrecognised
                 continue
             self.window.append(line)
             self.window_bytes += len(line) + 1
+            self._scores = None
             if len(self.window) >= HEAD_LINES or self.window_bytes >= HEAD_BYTES:
-                self.scores = _scores(self.window)
                 if any(self.scores.values()):
                     self.complete = True
                 else:
                     self.searching = True
                     self.looked_lines += len(self.window)
                     self.looked_bytes += self.window_bytes
-                    self.window, self.window_bytes = [], 0
+                    self.window, self.window_bytes, self._scores = [], 0, {}
                     self.complete = self.looked_lines >= MAX_HEAD_LINES or self.looked_bytes >= MAX_HEAD_BYTES
-        if taken and not self.complete and self.window:
-            self.scores = _scores(self.window)  # for a choice before the head is complete (end, pause)
 
 
 def _scores(lines: list[str]) -> dict[str, int]:
