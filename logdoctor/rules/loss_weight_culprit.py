@@ -51,12 +51,11 @@ class LossWeightCulprit(Rule):
 
     def check(self, run: Run) -> Iterator[Finding]:
         outputs: dict[int, list] = {}
+        weights = run.metrics["weight"].to_numpy()
         for series in run.series(phase="train"):
             if series.output is None:
                 continue
-            weights = run.metrics.loc[(run.metrics["line"].isin(series.lines[:1])) &
-                                      (run.metrics["name"] == series.name), "weight"]
-            weight = float(weights.iloc[0]) if len(weights) else float("nan")
+            weight = float(weights[series.rows[0]])  # the loss weight its first line printed
             if weight > 0:
                 outputs.setdefault(series.segment, []).append((series, weight))
         troubled = set(explosion_lines(run))
