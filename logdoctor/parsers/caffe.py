@@ -462,8 +462,13 @@ def _weights(tokens: list[str]) -> list[float]:
             for number in (to_float(token) if token else None for token in tokens)]
 
 
+# ``lastgroup`` names the kind only when its pattern does not end in a shared group name (``v``, ``d``);
+# otherwise look for it, the lines that reach LINE (not the hot ones: debug_info and the rest) first.
+_KIND_SEARCH = sorted(KINDS, key=lambda kind: kind in HOT_KINDS)
+
+
 def _kind_of(m) -> str:
-    for kind in KINDS:
+    for kind in _KIND_SEARCH:
         if m.group(kind) is not None:
             return kind
     raise AssertionError("LINE matched no message kind")
