@@ -242,22 +242,28 @@ def test_a_counter_too_large_for_64_bits_is_missing_rather_than_a_crash():
     assert t.output.isna().tolist() == [True, True, True]
 
 
-# The lines read in bulk (SCAN) are exactly the lines whose message LINE calls display, lr, testing or
-# output: the two patterns must never disagree, or a line would be read twice or not at all.
-def _hot_by_scan(line: str) -> bool:
-    groups = caffe.SCAN.findall(line + "\n")[0]
-    return any(groups[2:])
+# The lines read in bulk (SCAN, DEBUG_SCAN) are exactly the lines whose message LINE calls display, lr,
+# testing or output (or forward, backward, update, norms): the patterns must never disagree, or a line
+# would be read twice or not at all.
+DEBUG_KINDS = {"forward", "backward", "update", "norms"}
 
 
-def _hot_by_line(line: str) -> bool:
+def _bulk_by_scan(line: str) -> str | None:
+    if any(caffe.SCAN.findall(line + "\n")[0][2:]):
+        return "hot"
+    return "debug" if any(caffe.DEBUG_SCAN.findall(line + "\n")[0]) else None
+
+
+def _bulk_by_line(line: str) -> str | None:
     m = caffe.LINE.match(line)
-    return m is not None and (m.lastgroup if m.lastgroup in caffe.KINDS else caffe._kind_of(m)) in caffe.HOT_KINDS
+    kind = None if m is None else m.lastgroup if m.lastgroup in caffe.KINDS else caffe._kind_of(m)
+    return "hot" if kind in caffe.HOT_KINDS else "debug" if kind in DEBUG_KINDS else None
 
 
 def test_bulk_and_line_by_line_reading_agree_on_which_lines_are_hot_in_every_caffe_fixture():
     for path in CAFFE_LOGS:
         for line in path.read_bytes().decode("utf-8", "replace").splitlines():
-            assert _hot_by_scan(line) == _hot_by_line(line), (path.name, line)
+            assert _bulk_by_scan(line) == _bulk_by_line(line), (path.name, line)
 
 
 NUMBERS = st.sampled_from(["0", "12", "99999999999999999999", "x", ""])
@@ -270,7 +276,17 @@ MESSAGES = st.one_of(
     st.builds("{} net output #{}: {} = {}{}".format, st.sampled_from(["Train", "Test", "train"]), NUMBERS,
               st.sampled_from(["loss", "a b", " = ", "", "loss "]), VALUES,
               st.sampled_from(["", " (* 1 = 0.5 loss)", " (* x", "  ", " (* 2 = 1 loss)x"])),
-    st.sampled_from(["Test loss: 0.5", "Optimization Done.", "Iteration 5", "[Forward] Layer a, top blob b data: 1"]),
+    st.sampled_from(["Test loss: 0.5", "Optimization Done.", "Iteration 5"]),
+    st.builds("[{}] Layer {}, {} blob {} {}: {}{}".format, st.sampled_from(["Forward", "Backward", "Update"]),
+              st.sampled_from(["conv1", "a b", "x,y", ""]), st.sampled_from(["top", "bottom", "param"]),
+              st.sampled_from(["data", "0", ""]), st.sampled_from(["data", "diff"]), VALUES,
+              st.sampled_from(["", "; diff: 0.1", "; diff:"])),
+    st.builds("[Forward] Layer conv1, top blob conv1 data: {}".format, VALUES),
+    st.builds("[Backward] Layer conv1, bottom blob data diff: {}".format, VALUES),
+    st.builds("[Update] Layer {}, param {} data: {}; diff: {}".format, st.sampled_from(["ip1", ""]),
+              st.sampled_from(["0", "w-1", ""]), VALUES, VALUES),
+    st.builds("[Backward] All net params (data, diff): L1 norm = ({}, {}); L2 norm = ({}, {}{}".format,
+              VALUES, VALUES, VALUES, VALUES, st.sampled_from([")", ""])),
 )
 LINES = st.builds("{}{}{}{}".format,
                   st.sampled_from(["", "I0717 21:06:08.612304  9965 solver.cpp:244] ", "  ",
@@ -280,7 +296,7 @@ LINES = st.builds("{}{}{}{}".format,
                   st.sampled_from(["", " ", "\t", " junk", ", m = 0.9"]))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(LINES)
 def test_bulk_and_line_by_line_reading_agree_on_which_lines_are_hot(line):
-    assert _hot_by_scan(line) == _hot_by_line(line)
+    assert _bulk_by_scan(line) == _bulk_by_line(line)

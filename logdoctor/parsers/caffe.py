@@ -16,9 +16,10 @@ Every line may carry the glog prefix ``I0717 21:06:08.612304  9965 solver.cpp:24
 put the year in: ``I20261122 …``); logs pasted without it parse too.
 
 How a block is read: ``SCAN`` matches every line once, capturing the time stamp and the groups of
-the four messages that make up most of a long log (display, lr, net outputs, "Testing net"); those
-become rows column by column, time stamps are converted in bulk.  Only the other lines go one by
-one through ``LINE`` and the parameter-block reader.
+the four messages that make up most of a long log (display, lr, net outputs, "Testing net"), and in
+blocks with ``debug_info`` ``DEBUG_SCAN`` does the same for its four; those become rows column by
+column, time stamps are converted in bulk.  Only the other lines go one by one through ``LINE`` and
+the parameter-block reader.
 """
 
 from __future__ import annotations
@@ -101,6 +102,19 @@ SCAN = re.compile(
 )
 # A line starting like a glog line; any other line (parameter blocks, pasted text, crash reports)
 # is read as unprefixed text.
+# The debug_info messages, one match per line like SCAN (run only on blocks that have them): forward,
+# backward, update, and the net's parameter norms.
+DEBUG_SCAN = re.compile(
+    r"^(?:[ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d(?:\.\d+)? +\d+ [^\]\s]+\] )?"
+    r"[ \t]*(?:[\[(]\d+(?:\.\d+)?[\])][ \t]*)?"
+    r"(?:\[Forward\] Layer ([^,]+), (top|param) blob (\S+) data: " + HOT_VALUE
+    + r"|\[Backward\] Layer ([^,]+), (bottom|param) blob (\S+) diff: " + HOT_VALUE
+    + r"|\[Update\] Layer ([^,]+), param (\S+) data: " + HOT_VALUE + r"; diff: (\S+)"
+    r"|\[Backward\] All net params \(data, diff\): L1 norm = \(([^,]+), ([^)]+)\); L2 norm = \(([^,]+), ([^)]+)\)"
+    r")?[^\n]*\n",
+    re.MULTILINE,
+)
+NORMS = ("debug.params.data_l1", "debug.params.diff_l1", "debug.params.data_l2", "debug.params.diff_l2")
 GLOG_START = regex.compile(r"[ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d")
 GLOG_CHATTER = regex.compile(
     r"^(?:Log file created at:|Running on machine:|Log line format:|Running duration|"
@@ -222,46 +236,61 @@ class CaffeLineParser:
     def feed(self, block: Block) -> Batch:
         rows = Rows()
         unknown: list[int] = []
-        scanned = SCAN.findall(block.text)
+        text = block.text
+        scanned = SCAN.findall(text)
         seconds = self.clock.seconds([g[0] for g in scanned], [g[1] for g in scanned])
-        hot: list[tuple] = []  # (index, name, value, step, phase, output, net, weight) of the hot lines
+        debug = DEBUG_SCAN.findall(text) if "[Forward]" in text or "[Backward]" in text or "[Update]" in text else None
+        # (index, name, value, step, phase, output, net, weight, layer, blob) of the lines read in bulk
+        hot: list[tuple] = []
         add = hot.append
-        # The state hot lines change lives in locals, and goes back and forth with self around any other line.
-        iteration, test_iteration, test_net = self.iteration, self.test_iteration, self.test_net
-        testing = None  # what the last hot line said about being in a test pass (None: no hot line yet)
+        waiting: list[tuple] = []  # debug_info rows of training lines of this block, until the display line
+        # The state these lines change lives in locals, and goes back and forth with self around any other line.
+        iteration, test_iteration, test_net, testing = self.iteration, self.test_iteration, self.test_net, self.testing
+        since_sync = False  # a line read in bulk came since the last sync: it ended any parameter block
         for index, (_, _, it, loss, lr, net, phase, k, name, value, weight) in enumerate(scanned):
             if value:
                 testing = False  # test outputs close a test pass: [Forward] lines after them are training
                 if phase == "Train":
-                    add((index, name, value, iteration, "train", int(k), None, weight))
+                    add((index, name, value, iteration, "train", int(k), None, weight, None, None))
                 else:
-                    add((index, name, value, test_iteration, "test", int(k), test_net, weight))
+                    add((index, name, value, test_iteration, "test", int(k), test_net, weight, None, None))
             elif loss:
                 iteration, testing = int(it), False
                 if self.pending is not None:
                     _add_hot_rows(hot, block, seconds, rows)
                     _flush_pending(self.pending, rows, iteration)
                     self.pending = None
-                add((index, "loss", loss, iteration, "train", None, None, ""))
+                hot.extend(row[:3] + (iteration,) + row[4:] for row in waiting)
+                waiting.clear()
+                add((index, "loss", loss, iteration, "train", None, None, "", None, None))
             elif lr:
                 iteration, testing = int(it), False
-                add((index, "lr", lr, iteration, "train", None, None, ""))
+                add((index, "lr", lr, iteration, "train", None, None, "", None, None))
             elif net:
                 test_iteration, test_net, testing = int(it), int(net), True
+            elif debug is not None and any(debug[index]):
+                _debug_rows(index, debug[index], testing, iteration, test_iteration, test_net, add, waiting.append)
             else:
                 _add_hot_rows(hot, block, seconds, rows)  # rows stay in the order of the lines
-                self._sync(iteration, test_iteration, test_net, testing)
-                testing = None
+                self._sync(iteration, test_iteration, test_net, testing, since_sync)
+                since_sync = False
                 self._other(block, index, seconds, rows, unknown)
-                iteration, test_iteration, test_net = self.iteration, self.test_iteration, self.test_net
-        self._sync(iteration, test_iteration, test_net, testing)
+                iteration, test_iteration, test_net, testing = (self.iteration, self.test_iteration, self.test_net,
+                                                                 self.testing)
+                continue
+            since_sync = True
+        self._sync(iteration, test_iteration, test_net, testing, since_sync)
         _add_hot_rows(hot, block, seconds, rows)
+        if waiting:
+            if self.pending is None:
+                self.pending = Rows()
+            _add_hot_rows(waiting, block, seconds, self.pending)
         return Batch(rows, unknown)
 
-    def _sync(self, iteration: int | None, test_iteration: int | None, test_net: int, testing: bool | None) -> None:
-        self.iteration, self.test_iteration, self.test_net = iteration, test_iteration, test_net
-        if testing is not None:  # a hot line came since the last sync: it ended any parameter block
-            self.testing = testing
+    def _sync(self, iteration: int | None, test_iteration: int | None, test_net: int, testing: bool,
+              since_sync: bool) -> None:
+        self.iteration, self.test_iteration, self.test_net, self.testing = iteration, test_iteration, test_net, testing
+        if since_sync:
             self.proto = None
 
     def _other(self, block: Block, index: int, seconds: np.ndarray, rows: Rows, unknown: list[int]) -> None:
@@ -417,6 +446,27 @@ class CaffeLineParser:
 HOT_KINDS = frozenset({"display", "lr", "testing", "output"})
 
 
+def _debug_rows(index: int, groups: tuple, testing: bool, iteration, test_iteration, test_net, add, wait) -> None:
+    """The rows of one debug_info line (``groups``: a DEBUG_SCAN match).  Forward values in a test pass
+    and updates are rows now; other training values wait for the display line that tells their iteration."""
+    f_layer, f_what, f_blob, f_value, b_layer, b_what, b_blob, b_value, u_layer, u_blob, u_data, u_diff, *norms = groups
+    if f_value:
+        if testing:
+            add((index, f"debug.forward.{f_what}", f_value, test_iteration, "test", None, test_net, "",
+                 f_layer.strip(), f_blob))
+        else:
+            wait((index, f"debug.forward.{f_what}", f_value, None, "train", None, None, "", f_layer.strip(), f_blob))
+    elif b_value:
+        wait((index, f"debug.backward.{b_what}", b_value, None, "train", None, None, "", b_layer.strip(), b_blob))
+    elif u_data:
+        layer = u_layer.strip()
+        add((index, "debug.update.data", u_data, iteration, "train", None, None, "", layer, u_blob))
+        add((index, "debug.update.diff", u_diff, iteration, "train", None, None, "", layer, u_blob))
+    else:
+        for series, token in zip(NORMS, norms):
+            wait((index, series, token, None, "train", None, None, "", None, None))
+
+
 def _add_hot_rows(hot: list[tuple], block: Block, seconds: np.ndarray, rows: Rows) -> None:
     """Move the rows of the hot lines collected so far into ``rows``, column by column."""
     if not hot:
@@ -424,8 +474,9 @@ def _add_hot_rows(hot: list[tuple], block: Block, seconds: np.ndarray, rows: Row
     index = [h[0] for h in hot]
     values = _floats([h[2] for h in hot])
     if None in values:  # a value that cannot be read becomes a note: row by row, in order (rare)
-        for (i, name, token, step, phase, output, net, weight), value in zip(hot, values):
-            where = dict(seconds=float(seconds[i]), step=step, phase=phase, output=output, net=net)
+        for (i, name, token, step, phase, output, net, weight, layer, blob), value in zip(hot, values):
+            where = dict(seconds=float(seconds[i]), step=step, phase=phase, output=output, net=net, layer=layer,
+                         blob=blob)
             if value is None:
                 rows.note(block.line_of(i), name.strip(), f"unreadable value {token!r}", **where)
             else:
@@ -437,7 +488,8 @@ def _add_hot_rows(hot: list[tuple], block: Block, seconds: np.ndarray, rows: Row
     rows.add_columns(
         len(hot), line=lines, name=[h[1].strip() for h in hot], value=values, step=[h[3] for h in hot],
         phase=[h[4] for h in hot], output=[h[5] for h in hot], net=[h[6] for h in hot],
-        weight=_weights([h[7] for h in hot]), seconds=seconds[where].tolist(),
+        weight=_weights([h[7] for h in hot]), seconds=seconds[where].tolist(), layer=[h[8] for h in hot],
+        blob=[h[9] for h in hot],
     )
     hot.clear()
 
