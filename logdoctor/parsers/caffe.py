@@ -322,13 +322,11 @@ class CaffeLineParser:
                 self.proto_last_line = line
             return
         self.proto = None
-        if kind in HOT_KINDS:
+        if kind in BULK_KINDS:
             raise AssertionError(f"{kind} lines are read in bulk by feed()")
         if kind == "test_loss":
             self._value(rows, line, "loss", m.group("v"), seconds, phase="test",
                         step=self.test_iteration, net=self.test_net)
-        elif kind in ("forward", "backward", "update", "norms"):
-            self._debug(kind, m, line, seconds, rows)
         elif kind == "clip":
             self._value(rows, line, "grad_norm", m.group("v"), seconds, step=self.iteration)
         elif kind == "params":
@@ -347,30 +345,6 @@ class CaffeLineParser:
             self._note(rows, line, kind, m.group("text").strip(), seconds=seconds, step=self.iteration)
         else:  # done, test_interrupted
             self._note(rows, line, kind, m.group(0).strip(), seconds=seconds, step=self.iteration)
-
-    def _debug(self, kind: str, m, line: int, seconds: float, rows: Rows) -> None:
-        testing = self.testing and kind == "forward"
-        if testing or kind == "update":
-            target = rows
-        else:
-            if self.pending is None:
-                self.pending = Rows()
-            target = self.pending
-        step = self.test_iteration if testing else (self.iteration if kind == "update" else None)
-        phase = "test" if testing else "train"
-        where = dict(seconds=seconds, step=step, phase=phase, net=self.test_net if testing else None)
-        if kind == "norms":
-            for group, series in (("a", "debug.params.data_l1"), ("b", "debug.params.diff_l1"),
-                                  ("c", "debug.params.data_l2"), ("d", "debug.params.diff_l2")):
-                self._value(target, line, series, m.group(group), **where)
-            return
-        layer, blob = m.group("layer").strip(), m.group("blob")
-        if kind == "update":
-            self._value(target, line, "debug.update.data", m.group("v"), layer=layer, blob=blob, **where)
-            self._value(target, line, "debug.update.diff", m.group("d"), layer=layer, blob=blob, **where)
-            return
-        series = f"debug.{kind}.{m.group('what')}"
-        self._value(target, line, series, m.group("v"), layer=layer, blob=blob, **where)
 
     # -- lines without a glog prefix ------------------------------------------------------
     def _unprefixed(self, text: str, index: int, block: Block, rows: Rows, unknown: list[int]) -> None:
@@ -443,7 +417,8 @@ class CaffeLineParser:
         rows.note(line, series, text, **where)
 
 
-HOT_KINDS = frozenset({"display", "lr", "testing", "output"})
+HOT_KINDS = frozenset({"display", "lr", "testing", "output"})  # read by SCAN
+BULK_KINDS = HOT_KINDS | {"forward", "backward", "update", "norms"}  # and by DEBUG_SCAN
 
 
 def _debug_rows(index: int, groups: tuple, testing: bool, iteration, test_iteration, test_net, add, wait) -> None:
@@ -515,8 +490,8 @@ def _weights(tokens: list[str]) -> list[float]:
 
 
 # ``lastgroup`` names the kind only when its pattern does not end in a shared group name (``v``, ``d``);
-# otherwise look for it, the lines that reach LINE (not the hot ones: debug_info and the rest) first.
-_KIND_SEARCH = sorted(KINDS, key=lambda kind: kind in HOT_KINDS)
+# otherwise look for it, the kinds of the lines that reach LINE (not those read in bulk) first.
+_KIND_SEARCH = sorted(KINDS, key=lambda kind: kind in BULK_KINDS)
 
 
 def _kind_of(m) -> str:
@@ -527,10 +502,8 @@ def _kind_of(m) -> str:
 
 
 def _flush_pending(pending: Rows, rows: Rows, iteration: int) -> None:
-    steps = pending.columns["step"]
-    for i in range(len(steps)):
-        if steps[i] is None:
-            steps[i] = iteration
+    """The debug_info rows of earlier blocks get the iteration of the display line that came."""
+    pending.columns["step"] = [iteration] * len(pending)
     rows.extend(pending)
 
 
