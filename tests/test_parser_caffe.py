@@ -300,3 +300,20 @@ LINES = st.builds("{}{}{}{}".format,
 @given(LINES)
 def test_bulk_and_line_by_line_reading_agree_on_which_lines_are_hot(line):
     assert _bulk_by_scan(line) == _bulk_by_line(line)
+
+
+def test_a_message_broken_across_two_lines_is_two_lines():
+    # Found by the long fuzz run: "(" or "Layer" on one line and the rest on the next made the bulk
+    # patterns take two lines as one, and the lines after them were read as the wrong messages.
+    log = ("I1122 14:24:11.400884  7809 solver.cpp:239] Iteration 60 (5 it\n"
+           "er/s, 0s/5 iters), loss = 2.5\n"
+           "I1122 14:24:11.549449  7815 net.cpp:593]     [Forward] Layer rel\n"
+           "u1, top blob ip1 data: 0.444525\n"
+           "I1122 14:24:11.400884  7809 solver.cpp:239] Iteration 65 (5 iter/s, 0s/5 iters), loss = 2.25\n")
+    assert len(caffe.SCAN.findall(log)) == len(caffe.DEBUG_SCAN.findall(log)) == 5
+    result = parse_text(log)
+    # line 2 is no Caffe message; the plain fallback reads its "loss = 2.5"
+    table = result.table
+    assert table[["line", "name", "value"]].values.tolist() == [[2, "loss", 2.5], [5, "loss", 2.25]]
+    assert table["step"].iloc[1] == 65
+    assert (result.stats.lines, result.stats.lines_with_rows) == (5, 2)

@@ -87,34 +87,36 @@ LINE = regex.compile(
 )
 KINDS = tuple(kind for kind, _ in MESSAGES)
 GLOG_FATAL = regex.compile(r"[ \t]*F(?:\d{8}|\d{4}) \d\d:\d\d:\d\d\S* +\d+ [^\]\s]+\] (?P<text>.*)$")
-# One match per logical line (stdlib ``re``: faster than ``regex`` here): the glog time stamp,
+# One match per logical line (stdlib ``re``: faster than ``regex`` here; no class may match a newline,
+# or a match would take two lines): the glog time stamp,
 # and the groups of the messages every display interval prints.  These "hot" lines are most of
 # a long log and are turned into rows in bulk; any other line goes through LINE one at a time.
 HOT_VALUE = r"([^\s,;()]+(?:\(\w*\))?)"
 SCAN = re.compile(
     r"^(?:[ \t]*[IWEF](\d{8}|\d{4}) (\d\d:\d\d:\d\d(?:\.\d+)?) +\d+ [^\]\s]+\] )?"
     r"[ \t]*(?:[\[(]\d+(?:\.\d+)?[\])][ \t]*)?"
-    r"(?:Iteration (\d+)(?:(?: \([^)]*\))?, loss = " + HOT_VALUE + r"|, lr = " + HOT_VALUE
+    r"(?:Iteration (\d+)(?:(?: \([^)\n]*\))?, loss = " + HOT_VALUE + r"|, lr = " + HOT_VALUE
     + r"|, Testing net \(#(\d+)\))"
     r"|(Train|Test) net output #(\d+): (.+?) = " + HOT_VALUE + r"(?: \(\* ([^\s=]+) = [^\s)]+ loss\))?[ \t]*$"
     r")?[^\n]*\n",
     re.MULTILINE,
 )
-# A line starting like a glog line; any other line (parameter blocks, pasted text, crash reports)
-# is read as unprefixed text.
 # The debug_info messages, one match per line like SCAN (run only on blocks that have them): forward,
 # backward, update, and the net's parameter norms.
 DEBUG_SCAN = re.compile(
     r"^(?:[ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d(?:\.\d+)? +\d+ [^\]\s]+\] )?"
     r"[ \t]*(?:[\[(]\d+(?:\.\d+)?[\])][ \t]*)?"
-    r"(?:\[Forward\] Layer ([^,]+), (top|param) blob (\S+) data: " + HOT_VALUE
-    + r"|\[Backward\] Layer ([^,]+), (bottom|param) blob (\S+) diff: " + HOT_VALUE
-    + r"|\[Update\] Layer ([^,]+), param (\S+) data: " + HOT_VALUE + r"; diff: (\S+)"
-    r"|\[Backward\] All net params \(data, diff\): L1 norm = \(([^,]+), ([^)]+)\); L2 norm = \(([^,]+), ([^)]+)\)"
+    r"(?:\[Forward\] Layer ([^,\n]+), (top|param) blob (\S+) data: " + HOT_VALUE
+    + r"|\[Backward\] Layer ([^,\n]+), (bottom|param) blob (\S+) diff: " + HOT_VALUE
+    + r"|\[Update\] Layer ([^,\n]+), param (\S+) data: " + HOT_VALUE + r"; diff: (\S+)"
+    r"|\[Backward\] All net params \(data, diff\): L1 norm = \(([^,\n]+), ([^)\n]+)\);"
+    r" L2 norm = \(([^,\n]+), ([^)\n]+)\)"
     r")?[^\n]*\n",
     re.MULTILINE,
 )
 NORMS = ("debug.params.data_l1", "debug.params.diff_l1", "debug.params.data_l2", "debug.params.diff_l2")
+# A line starting like a glog line; any other line (parameter blocks, pasted text, crash reports)
+# is read as unprefixed text.
 GLOG_START = regex.compile(r"[ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d")
 GLOG_CHATTER = regex.compile(
     r"^(?:Log file created at:|Running on machine:|Log line format:|Running duration|"
