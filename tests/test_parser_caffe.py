@@ -317,3 +317,12 @@ def test_a_message_broken_across_two_lines_is_two_lines():
     assert table[["line", "name", "value"]].values.tolist() == [[2, "loss", 2.5], [5, "loss", 2.25]]
     assert table["step"].iloc[1] == 65
     assert (result.stats.lines, result.stats.lines_with_rows) == (5, 2)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(LINES, st.integers(0, 200)), min_size=1, max_size=8))
+def test_the_bulk_patterns_match_each_line_once_even_when_messages_break_across_lines(pieces):
+    # each generated line is cut in two at a random place, as a writer interleaved with another may leave it
+    text = "".join(line[:cut] + "\n" + line[cut:] + "\n" for line, cut in pieces)
+    lines = text.count("\n")
+    assert len(caffe.SCAN.findall(text)) == len(caffe.DEBUG_SCAN.findall(text)) == lines
