@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 
@@ -69,6 +70,7 @@ def written(folder, name, content):
     (lambda d: written(d, "blank.log", b"\n  \n"), "empty input"),
     (lambda d: written(d, "m.caffemodel", bytes(range(256)) * 64), "not a text log"),
     (lambda d: written(d, "notes.txt", b"hello\nworld\n"), "unrecognised log format"),
+    (lambda d: written(d, "cut.log.gz", gzip.compress(b"Iteration 0, loss = 1\n" * 1000)[:40]), "damaged gzip data"),
 ])
 def test_bad_inputs_are_one_line_errors_with_exit_2(tmp_path, make, message):
     path = make(tmp_path)
@@ -77,6 +79,18 @@ def test_bad_inputs_are_one_line_errors_with_exit_2(tmp_path, make, message):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_permission_denied_is_a_one_line_error_with_exit_2(tmp_path, monkeypatch):
+    path = written(tmp_path, "locked.log", b"Iteration 0, loss = 1\n")
+
+    def refuse(*args, **kwargs):  # as root, chmod 000 does not stop open(): refuse it here
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("logdoctor.sources.open", refuse, raising=False)
+    result = run("parse", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"logdoctor: {path}: permission denied"
 
 
 def test_a_forced_parser_that_matches_nothing_says_so(tmp_path):

@@ -32,6 +32,23 @@ Items tested here (related tests elsewhere in brackets):
   [``test_parser_caffe.py::test_windows_and_other_non_finite_spellings``, ``test_parser_plain.py::
   test_non_finite_spellings_and_percentages``: the parsers alone].
 
+The issue's other lists are tested elsewhere:
+
+* no traceback, one line and exit 2 for missing file, directory, permission denied, empty input,
+  binary input, damaged gzip, unrecognised format: ``test_cli.py::test_bad_inputs_are_one_line_errors_with_exit_2``
+  (parametrised per case); a forced ``--parser`` that matches nothing:
+  ``test_cli.py::test_a_forced_parser_that_matches_nothing_says_so``; gzip logs read transparently:
+  ``test_sources.py``; any bytes: ``test_fuzz.py::test_random_bytes_never_raise_and_every_line_is_counted``
+  and ``::test_the_cli_exits_0_1_or_2_without_a_traceback``.
+* nothing lost: ``test_cli.py::test_summary_accounts_for_every_line_and_counts_non_finite_values``, the
+  accounting checks of every parser test and ``test_fuzz.py::test_mutated_real_logs_parse_and_account``.
+* watch/run under faults (``test_watch.py``): the writer dies mid-line: ``test_the_writer_dies_mid_line``;
+  stdin closes: ``test_end_of_input_exits_like_diagnose``; the followed file is truncated or rotated:
+  ``test_follow_a_file_across_truncation_and_rotation``; the reader of our stdout goes away:
+  ``test_a_closed_stdout_ends_quietly``; the child ignores SIGINT: ``test_run_escalates_when_the_child_ignores_sigint``;
+  forks children: ``test_run_kills_the_whole_process_group``; exits with an error:
+  ``test_run_passes_the_childs_own_exit_code_through``.
+
 Measured by hand (2 CPUs, ``/usr/bin/time -v``, peak RSS; "before" is the splitter that kept a line
 whole until its newline):
 
