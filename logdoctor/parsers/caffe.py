@@ -93,9 +93,8 @@ GLOG_FATAL = regex.compile(r"[ \t]*F(?:\d{8}|\d{4}) \d\d:\d\d:\d\d\S* +\d+ [^\]\
 # a long log and are turned into rows in bulk; any other line goes through LINE one at a time.
 HOT_VALUE = r"([^\s,;()]+(?:\(\w*\))?)"
 SCAN = re.compile(
-    r"^(?:[ \t]*[IWEF](\d{8}|\d{4}) (\d\d:\d\d:\d\d(?:\.\d+)?) +\d+ [^\]\s]+\] )?"
-    r"[ \t]*(?:[\[(]\d+(?:\.\d+)?[\])][ \t]*)?"
-    r"(?:Iteration (\d+)(?:(?: \([^)\n]*\))?, loss = " + HOT_VALUE + r"|, lr = " + HOT_VALUE
+    r"^(?:[ \t]*[IWEF](\d{8}|\d{4}) (\d\d:\d\d:\d\d(?:\.\d+)?) +\d+ [^\]\s]+\] )?" + RANK_TAG
+    + r"(?:Iteration (\d+)(?:(?: \([^)\n]*\))?, loss = " + HOT_VALUE + r"|, lr = " + HOT_VALUE
     + r"|, Testing net \(#(\d+)\))"
     r"|(Train|Test) net output #(\d+): (.+?) = " + HOT_VALUE + r"(?: \(\* ([^\s=]+) = [^\s)]+ loss\))?[ \t]*$"
     r")?[^\n]*\n",
@@ -104,9 +103,8 @@ SCAN = re.compile(
 # The debug_info messages, one match per line like SCAN (run only on blocks that have them): forward,
 # backward, update, and the net's parameter norms.
 DEBUG_SCAN = re.compile(
-    r"^(?:[ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d(?:\.\d+)? +\d+ [^\]\s]+\] )?"
-    r"[ \t]*(?:[\[(]\d+(?:\.\d+)?[\])][ \t]*)?"
-    r"(?:\[Forward\] Layer ([^,\n]+), (top|param) blob (\S+) data: " + HOT_VALUE
+    r"^(?:[ \t]*[IWEF](?:\d{8}|\d{4}) \d\d:\d\d:\d\d(?:\.\d+)? +\d+ [^\]\s]+\] )?" + RANK_TAG
+    + r"(?:\[Forward\] Layer ([^,\n]+), (top|param) blob (\S+) data: " + HOT_VALUE
     + r"|\[Backward\] Layer ([^,\n]+), (bottom|param) blob (\S+) diff: " + HOT_VALUE
     + r"|\[Update\] Layer ([^,\n]+), param (\S+) data: " + HOT_VALUE + r"; diff: (\S+)"
     r"|\[Backward\] All net params \(data, diff\): L1 norm = \(([^,\n]+), ([^)\n]+)\);"
