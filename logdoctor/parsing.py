@@ -59,6 +59,10 @@ class TableStream:
         self.used: set[str] = set()
         self.buffer = Rows()
         self.ranks: list[int] = []  # per buffered row: the rank in the chain of the parser that made it
+        # Earlier parts of the buffer, in the order they came: columns (a parser's bulk rows, or the list
+        # buffer sealed when bulk rows came after it) and the rank of each row.
+        self.parts: list[tuple[dict, np.ndarray]] = []
+        self.held_back: tuple[pd.DataFrame, np.ndarray] | None = None  # rows of a line still being redrawn
         self.open_line: int | None = None  # the last line, when it is still being redrawn
 
     # -- public ------------------------------------------------------------------------
@@ -69,7 +73,8 @@ class TableStream:
     @property
     def buffered(self) -> int:
         """Rows parsed and not yet taken as a table piece."""
-        return len(self.buffer)
+        held = len(self.held_back[0]) if self.held_back is not None else 0
+        return held + len(self.buffer) + sum(len(ranks) for _, ranks in self.parts)
 
     def feed(self, block: Block) -> None:
         """Parse a block (or hold it back until the format is known)."""
@@ -91,11 +96,11 @@ class TableStream:
             self._choose()
             self._parse_held()
         for rank, (parser, state) in enumerate(self.chain):
-            rows = state.close().rows
-            self._keep(rows, rank)
-            if len(rows):
+            batch = state.close()
+            self._keep(batch, rank)
+            if len(batch):
                 self.used.add(parser.name)
-                self._rows_at(np.asarray(rows.columns["line"], dtype=np.int64))
+                self._rows_at(np.asarray(batch.lines(), dtype=np.int64))
         self.open_line = None
         if self.forced is not None and self.forced.name not in self.used:
             looks = max(self.head.scores.items(), key=lambda item: item[1], default=(None, 0))
@@ -119,17 +124,22 @@ class TableStream:
         a line still being redrawn stay back while other parsers than the chosen one have
         rows on it: their states may interleave with states still to come.
         """
-        rows, ranks = self.buffer, np.asarray(self.ranks, dtype=np.int64)
-        self.buffer, self.ranks = Rows(), []
-        frame = table.frame_from_columns(rows.columns)
-        if not len(frame):
-            return frame
+        frames, ranks = [], []
+        if self.held_back is not None:  # first: they came before the rows parsed since
+            frames.append(self.held_back[0])
+            ranks.append(self.held_back[1])
+        self._seal()
+        for columns, part_ranks in self.parts:
+            frames.append(table.frame_from_columns(columns))
+            ranks.append(part_ranks)
+        self.parts, self.held_back = [], None
+        if not frames:
+            return table.empty_table()
+        frame, ranks = table.concat(frames), np.concatenate(ranks)
         lines = frame["line"].to_numpy()
         if self.open_line is not None and (ranks[lines == self.open_line] > 0).any():
             back = lines == self.open_line
-            for name, values in rows.columns.items():
-                self.buffer.columns[name] = [v for v, b in zip(values, back) if b]
-            self.ranks = ranks[back].tolist()
+            self.held_back = (frame[back].reset_index(drop=True), ranks[back])
             frame, ranks, lines = frame[~back].reset_index(drop=True), ranks[~back], lines[~back]
             if not len(frame):
                 return frame
@@ -139,11 +149,20 @@ class TableStream:
         frame["segment"] = self._segments(frame)
         return frame
 
-    def _keep(self, rows: Rows, rank: int) -> None:
+    def _keep(self, batch: Batch, rank: int) -> None:
         """Add a parser's rows to the buffer, remembering which parser of the chain made them."""
-        if len(rows):
-            self.buffer.extend(rows)
-            self.ranks.extend([rank] * len(rows))
+        if len(batch.rows):
+            self.buffer.extend(batch.rows)
+            self.ranks.extend([rank] * len(batch.rows))
+        if batch.columns is not None and len(batch.columns["line"]):
+            self._seal()
+            self.parts.append((batch.columns, np.full(len(batch.columns["line"]), rank, dtype=np.int64)))
+
+    def _seal(self) -> None:
+        """The list buffer becomes a part, so that rows keep the order they came in."""
+        if len(self.buffer):
+            self.parts.append((self.buffer.columns, np.asarray(self.ranks, dtype=np.int64)))
+            self.buffer, self.ranks = Rows(), []
 
     def stats(self) -> ParseStats:
         counts = self.counts
@@ -173,23 +192,23 @@ class TableStream:
             self._parse(block)
 
     def _parse(self, block: Block) -> None:
-        rows = self.buffer
-        before = len(rows)
+        row_lines: list[int] = []
         current = block
         unknown: list[int] = list(range(len(block)))
         self.open_line = block.last if block.open_end else None
         for rank, (parser, state) in enumerate(self.chain):
             batch: Batch = state.feed(current)
-            if len(batch.rows):
+            if len(batch):
                 self.used.add(parser.name)
-                self._keep(batch.rows, rank)
+                self._keep(batch, rank)
+                row_lines += batch.lines()
             unknown = [i for i in batch.unknown if current.lines[i].strip()]
             if not unknown:
                 break
             current = _sub_block(current, unknown)
             unknown = list(range(len(current)))
         unknown_lines = [current.line_of(i) for i in unknown] if unknown else []
-        self._account(block, rows.columns["line"][before:], unknown_lines)
+        self._account(block, row_lines, unknown_lines)
 
     def _segments(self, frame: pd.DataFrame) -> np.ndarray:
         """Number the runs in a log: a series whose training step or epoch goes back starts a new one.
@@ -266,8 +285,13 @@ class TableStream:
 
     def _rows_at(self, lines: np.ndarray) -> None:
         """Lines that produced rows, possibly in an earlier block (a parser held a bar's last state)."""
-        lines = np.unique(lines)
         lines = lines[(lines >= 1) & (lines <= len(self.status))]
+        if not len(lines):
+            return
+        low = int(lines.min())
+        seen = np.zeros(int(lines.max()) - low + 1, dtype=bool)  # each line once (faster than np.unique)
+        seen[lines - low] = True
+        lines = np.flatnonzero(seen) + low
         view = np.frombuffer(self.status, dtype=np.int8)
         old = view[lines - 1]
         change = (old != ROWS) & (old >= 0)

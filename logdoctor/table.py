@@ -59,8 +59,13 @@ def empty_table() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in SCHEMA.items()})
 
 
-def frame_from_columns(columns: dict[str, list]) -> pd.DataFrame:
-    """Build a table from equally long column lists (the parsers' output)."""
+def frame_from_columns(columns: dict[str, object]) -> pd.DataFrame:
+    """Build a table from equally long columns (the parsers' output); a missing column takes its default.
+
+    A column is a list of values, or an array: a numpy array of the column's type, a masked array
+    for a nullable integer column (masked: missing), or integer codes into the categories
+    (``PHASES``, ``KINDS``) for a categorical one.
+    """
     n = len(columns["line"])
     if n == 0:
         return empty_table()
@@ -68,8 +73,10 @@ def frame_from_columns(columns: dict[str, list]) -> pd.DataFrame:
     for name, dtype in SCHEMA.items():
         values = columns.get(name)
         if values is None:
-            values = [DEFAULTS[name]] * n
-        if dtype == "Int64":
+            data[name] = _default_column(name, dtype, n)
+        elif not isinstance(values, list):
+            data[name] = _array_column(values, dtype)
+        elif dtype == "Int64":
             data[name] = _nullable_ints(values)
         elif dtype == "float64":
             data[name] = np.asarray(values, dtype="float64")
@@ -80,6 +87,29 @@ def frame_from_columns(columns: dict[str, list]) -> pd.DataFrame:
         else:
             data[name] = pd.Series(values, dtype=dtype)
     return pd.DataFrame(data, copy=False)
+
+
+def _default_column(name: str, dtype: object, n: int) -> object:
+    default = DEFAULTS[name]
+    if dtype == "Int64":
+        return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.Categorical.from_codes(np.full(n, dtype.categories.get_loc(default), dtype=np.int8), dtype=dtype)
+    if dtype == "object":  # a Series: pandas would infer a string dtype from an object array
+        return pd.Series(np.full(n, default, dtype=object), dtype=object, copy=False)
+    return np.full(n, default, dtype=dtype)
+
+
+def _array_column(values: np.ndarray, dtype: object) -> object:
+    if dtype == "Int64":
+        if isinstance(values, np.ma.MaskedArray):
+            return pd.arrays.IntegerArray(values.data.astype(np.int64, copy=False), np.ma.getmaskarray(values))
+        return pd.arrays.IntegerArray(values.astype(np.int64, copy=False), np.zeros(len(values), dtype=bool))
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.Categorical.from_codes(values, dtype=dtype)
+    if dtype == "object":
+        return pd.Series(values, dtype=object, copy=False)
+    return np.asarray(values, dtype=dtype)
 
 
 def _shared(strings: list[str]) -> list[str]:

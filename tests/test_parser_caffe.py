@@ -127,7 +127,8 @@ def test_multi_loss_outputs_carry_index_and_loss_weight():
 
 def test_output_names_with_spaces_and_a_nan_speed_field():
     t = parse_fixture("caffe/ssdh-4loss-names-with-spaces-negative-loss.log").table
-    assert (row(t, 1784)["name"], row(t, 1784).weight, row(t, 1784).value) == ("loss: reconstruction-error", 0.001, 16182.7)
+    output = row(t, 1784)
+    assert (output["name"], output.weight, output.value) == ("loss: reconstruction-error", 0.001, 16182.7)
     assert row(t, 1783).value == -0.030876
     display = row(t, 1780)
     assert (display["name"], display.value, display.step) == ("loss", 19.3865, 0)  # the -nan speed is not a value
@@ -139,7 +140,8 @@ def test_debug_info_rows_name_layer_and_blob():
     assert (top["name"], top.layer, top.blob, top.value, top.step, top.phase) == (
         "debug.forward.top", "ip2", "ip2", 245.7, 1, "train")
     backward = row(t, 632)
-    assert (backward["name"], backward.layer, backward.blob, backward.step) == ("debug.backward.bottom", "ip2", "ip1", 0)
+    assert (backward["name"], backward.layer, backward.blob, backward.step) == (
+        "debug.backward.bottom", "ip2", "ip1", 0)
     test_forward = row(t, 319)
     assert (test_forward.phase, test_forward.step, test_forward.net) == ("test", 0, 0)
     norms = t[t.name == "debug.params.diff_l2"]
@@ -291,7 +293,7 @@ MESSAGES = st.one_of(
 LINES = st.builds("{}{}{}{}".format,
                   st.sampled_from(["", "I0717 21:06:08.612304  9965 solver.cpp:244] ", "  ",
                                    "F0717 21:06:08 1 a.cpp:1] ", "I20261122 14:25:01.010000  7815 solver.cpp:239] ",
-                                   "I0717 21:06:08.6 x] "]),
+                                   "I0717 21:06:08.6 x] ", "I0717 21:06:08.6  1 a\x1cb] "]),
                   st.sampled_from(["", "[0.0] ", "(0.0)    ", "[rank: 1] "]), MESSAGES,
                   st.sampled_from(["", " ", "\t", " junk", ", m = 0.9"]))
 
@@ -300,6 +302,15 @@ LINES = st.builds("{}{}{}{}".format,
 @given(LINES)
 def test_bulk_and_line_by_line_reading_agree_on_which_lines_are_hot(line):
     assert _bulk_by_scan(line) == _bulk_by_line(line)
+
+
+def test_a_control_character_in_the_glog_prefix_is_read_alike_by_every_pattern():
+    # Found by generated logs: \x1c is whitespace to ``re`` (SCAN) but not to ``regex`` (LINE), so this
+    # line was cold to one and an lr line to the other, and reading it raised an AssertionError.  Now all
+    # patterns use ASCII whitespace: "a\x1cb" is the source file field.
+    result = parse_text("I0717 21:06:08.6  1 a\x1cb] Iteration 0, lr = -nan\nIteration 1, loss = 2\n", "caffe")
+    assert result.table[["line", "name", "step"]].values.tolist() == [[1, "lr", 0], [2, "loss", 1]]
+    assert math.isnan(result.table["value"].iloc[0]) and result.table["seconds"].iloc[0] == 0
 
 
 def test_a_message_broken_across_two_lines_is_two_lines():

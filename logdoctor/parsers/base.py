@@ -118,10 +118,23 @@ class Rows:
 
 @dataclass
 class Batch:
-    """What a parser made of one block: rows, and the logical lines it did not know."""
+    """What a parser made of one block: rows, and the logical lines it did not know.
+
+    A parser that reads lines in bulk hands those rows over as ``columns`` (arrays, in the order
+    of their lines; see :func:`logdoctor.table.frame_from_columns`); ``rows`` has its other rows.
+    """
 
     rows: Rows
     unknown: list[int] = field(default_factory=list)
+    columns: dict | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows) + (len(self.columns["line"]) if self.columns else 0)
+
+    def lines(self) -> list:
+        """The line of every row (of ``rows``, then of ``columns``)."""
+        lines = self.rows.columns["line"]
+        return lines + self.columns["line"].tolist() if self.columns else lines
 
 
 def feed_lines(block: Block, handle) -> Batch:

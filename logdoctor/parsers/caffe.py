@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 import re
 
 import numpy as np
@@ -33,6 +34,13 @@ import regex
 
 from logdoctor.parsers.base import Batch, Rows, to_float
 from logdoctor.sources import Block
+
+try:  # the hot lines read in C; built when the package is installed with a C compiler
+    from logdoctor.parsers import _caffe_scan as native
+except ImportError:
+    native = None
+if os.environ.get("LOGDOCTOR_PURE_PYTHON"):  # to compare both paths, or to rule the C one out
+    native = None
 
 name = "caffe"
 description = "Caffe glog output (BVLC, NVCaffe, Intel Caffe, DIGITS)"
@@ -48,6 +56,8 @@ samples = (
     "I20261122 14:25:01.010000  7815 solver.cpp:239] Iteration 350, loss = nan",
 )
 
+# The patterns that tell which message a line is are compiled with ASCII (\s, \d, \w): ``re`` and
+# ``regex`` disagree on Unicode whitespace (\x1c-\x1f), and SCAN, LINE and _caffe_scan.c must agree on every line.
 GLOG_PREFIX = (
     r"[ \t]*(?P<sev>[IWEF])(?P<date>\d{8}|\d{4}) (?P<time>\d\d:\d\d:\d\d(?:\.\d+)?) +\d+ [^\]\s]+\] "
 )
@@ -84,9 +94,10 @@ LINE = regex.compile(
     r"(?m)^(?:" + GLOG_PREFIX + r")?" + RANK_TAG + r"(?:"
     + "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in MESSAGES)
     + r")",
+    flags=regex.ASCII,
 )
 KINDS = tuple(kind for kind, _ in MESSAGES)
-GLOG_FATAL = regex.compile(r"[ \t]*F(?:\d{8}|\d{4}) \d\d:\d\d:\d\d\S* +\d+ [^\]\s]+\] (?P<text>.*)$")
+GLOG_FATAL = regex.compile(r"[ \t]*F(?:\d{8}|\d{4}) \d\d:\d\d:\d\d\S* +\d+ [^\]\s]+\] (?P<text>.*)$", flags=regex.ASCII)
 # One match per logical line (stdlib ``re``: faster than ``regex`` here; no class may match a newline,
 # or a match would take two lines): the glog time stamp,
 # and the groups of the messages every display interval prints.  These "hot" lines are most of
@@ -98,7 +109,7 @@ SCAN = re.compile(
     + r"|, Testing net \(#(\d+)\))"
     r"|(Train|Test) net output #(\d+): (.+?) = " + HOT_VALUE + r"(?: \(\* ([^\s=]+) = [^\s)]+ loss\))?[ \t]*$"
     r")?[^\n]*\n",
-    re.MULTILINE,
+    re.MULTILINE | re.ASCII,
 )
 # The debug_info messages, one match per line like SCAN (run only on blocks that have them): forward,
 # backward, update, and the net's parameter norms.
@@ -110,7 +121,7 @@ DEBUG_SCAN = re.compile(
     r"|\[Backward\] All net params \(data, diff\): L1 norm = \(([^,\n]+), ([^)\n]+)\);"
     r" L2 norm = \(([^,\n]+), ([^)\n]+)\)"
     r")?[^\n]*\n",
-    re.MULTILINE,
+    re.MULTILINE | re.ASCII,
 )
 NORMS = ("debug.params.data_l1", "debug.params.diff_l1", "debug.params.data_l2", "debug.params.diff_l2")
 # A line starting like a glog line; any other line (parameter blocks, pasted text, crash reports)
@@ -149,18 +160,30 @@ class _Clock:
 
     def seconds(self, dates: list[str], times: list[str]) -> np.ndarray:
         """Per line: seconds since the first time stamp of the log; nan for a line without one."""
-        out = np.full(len(dates), np.nan)
         if not dates:
-            return out
+            return np.full(0, np.nan)
         all_dates = np.asarray(dates, dtype=str)
         stamped = np.flatnonzero(all_dates != "")
         if not len(stamped):
-            return out
-        dates_ = all_dates[stamped]
-        # The date changes rarely: convert it once per run of equal dates, in order (New Year).
-        starts = np.flatnonzero(np.r_[True, dates_[1:] != dates_[:-1]])
-        days = np.repeat([self._day(str(dates_[i])) for i in starts], np.diff(np.r_[starts, len(stamped)]))
+            return np.full(len(dates), np.nan)
         minutes, seconds = _clock_time(np.asarray(times, dtype=str)[stamped])
+        return self._since_origin(len(dates), stamped, all_dates[stamped], minutes, seconds)
+
+    def seconds_of(self, dates: np.ndarray, minutes: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+        """The same from the native scanner's stamps: date codes (-1: no stamp; MMDD; 10^8 + YYYYMMDD),
+        minutes of the day and seconds, per line."""
+        stamped = np.flatnonzero(dates >= 0)
+        if not len(stamped):
+            return np.full(len(dates), np.nan)
+        texts = dates[stamped]
+        return self._since_origin(len(dates), stamped, texts, minutes[stamped], seconds[stamped])
+
+    def _since_origin(self, n: int, stamped: np.ndarray, dates: np.ndarray, minutes: np.ndarray,
+                      seconds: np.ndarray) -> np.ndarray:
+        out = np.full(n, np.nan)
+        # The date changes rarely: convert it once per run of equal dates, in order (New Year).
+        starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]])
+        days = np.repeat([self._day(_date_text(dates[i])) for i in starts], np.diff(np.r_[starts, len(stamped)]))
         absolute = days * 86400.0 + minutes * 60 + seconds  # in this order: exact integers first
         valid = ~np.isnan(absolute)
         if self.origin is None and valid.any():
@@ -186,6 +209,14 @@ class _Clock:
             day += self.year_offset
         self.last_day = day
         return float(day)
+
+
+def _date_text(date) -> str:
+    """A date as the log printed it, from its text or the native scanner's code."""
+    if isinstance(date, (str, np.str_)):
+        return str(date)
+    date = int(date)
+    return f"{date - 10**8:08d}" if date >= 10**8 else f"{date:04d}"
 
 
 def _clock_time(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -234,6 +265,10 @@ class CaffeLineParser:
 
     # -- the block loop -------------------------------------------------------------
     def feed(self, block: Block) -> Batch:
+        if native is not None and self.pending is None and self.proto is None:
+            batch = self._feed_native(block)
+            if batch is not None:
+                return batch
         rows = Rows()
         unknown: list[int] = []
         text = block.text
@@ -287,15 +322,51 @@ class CaffeLineParser:
             _add_hot_rows(waiting, block, seconds, self.pending)
         return Batch(rows, unknown)
 
+    def _feed_native(self, block: Block) -> Batch | None:
+        """The block read by the C scanner, or None when it needs the Python path (debug_info lines, a new
+        solver or net definition, values only to_float reads: see _caffe_scan.c)."""
+        text = block.text
+        scanned = native.scan(text, self.iteration, self.test_iteration, self.test_net, self.testing)
+        if scanned is None:
+            return None
+        (dates, minutes, seconds_, index, name, value, step, step_known, phase, output, output_known, net, net_known,
+         weight, cold, cold_start, cold_iteration, cold_iteration_known, cold_test_iteration, cold_test_iteration_known,
+         cold_test_net, names, state) = scanned
+        seconds = self.clock.seconds_of(np.frombuffer(dates, np.int64), np.frombuffer(minutes, np.int64),
+                                        np.frombuffer(seconds_, np.float64))
+        rows, unknown = Rows(), []
+        known = (np.frombuffer(cold_iteration_known, np.bool_), np.frombuffer(cold_test_iteration_known, np.bool_))
+        for i, (line, start, it, test_it, test_net) in enumerate(zip(
+                np.frombuffer(cold, np.int64).tolist(), np.frombuffer(cold_start, np.int64).tolist(),
+                np.frombuffer(cold_iteration, np.int64).tolist(), np.frombuffer(cold_test_iteration, np.int64).tolist(),
+                np.frombuffer(cold_test_net, np.int64).tolist())):
+            # the scanner declines the lines that change the state: each is read in the state it saw there
+            self.iteration = it if known[0][i] else None
+            self.test_iteration = test_it if known[1][i] else None
+            self.test_net = test_net
+            self._other(block, line, seconds, rows, unknown, text[start:text.index("\n", start)])
+        self.iteration, self.test_iteration, self.test_net, self.testing = state
+        where = np.frombuffer(index, np.int64)
+        lines = where + block.first if block.physical is None else np.asarray(block.physical, dtype=np.int64)[where]
+        columns = dict(
+            line=lines, seconds=seconds[where], value=np.frombuffer(value, np.float64),
+            name=np.asarray(names, dtype=object)[np.frombuffer(name, np.int32)],
+            step=_masked(step, step_known), phase=np.frombuffer(phase, np.int8),
+            output=_masked(output, output_known), net=_masked(net, net_known),
+            weight=np.frombuffer(weight, np.float64),
+        )
+        return Batch(rows, unknown, columns)
+
     def _sync(self, iteration: int | None, test_iteration: int | None, test_net: int, testing: bool,
               since_sync: bool) -> None:
         self.iteration, self.test_iteration, self.test_net, self.testing = iteration, test_iteration, test_net, testing
         if since_sync:
             self.proto = None
 
-    def _other(self, block: Block, index: int, seconds: np.ndarray, rows: Rows, unknown: list[int]) -> None:
+    def _other(self, block: Block, index: int, seconds: np.ndarray, rows: Rows, unknown: list[int],
+               text: str | None = None) -> None:
         """A line that is not one of the hot messages: any other message, a parameter block, text."""
-        text = block.lines[index]
+        text = block.lines[index] if text is None else text
         m = LINE.match(text)
         if m:
             self._message(m, block.line_of(index), rows, float(seconds[index]))
@@ -418,6 +489,9 @@ class CaffeLineParser:
 
 
 HOT_KINDS = frozenset({"display", "lr", "testing", "output"})  # read by SCAN
+def _masked(values: bytearray, known: bytearray) -> np.ma.MaskedArray:
+    """A nullable integer column from the scanner's buffers."""
+    return np.ma.MaskedArray(np.frombuffer(values, np.int64), mask=~np.frombuffer(known, np.bool_))
 BULK_KINDS = HOT_KINDS | {"forward", "backward", "update", "norms"}  # and by DEBUG_SCAN
 
 

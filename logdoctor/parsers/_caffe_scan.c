@@ -1,0 +1,452 @@
+/* The hot lines of a Caffe log, read in C: display, lr, "Testing net" and net output lines.
+ *
+ * This is logdoctor.parsers.caffe's SCAN pattern and the loop over its matches, for blocks of
+ * ASCII text: scan() classifies every line exactly as SCAN does (glog prefix, NVCaffe rank tag,
+ * the four messages), carries the current iteration and test pass from line to line, and returns
+ * the rows of the hot lines as column buffers, the time stamp of every line, and the other
+ * ("cold") lines with the state they were read in, for the Python code to handle one by one.
+ *
+ * Numbers are converted with PyOS_string_to_double, which is what float() calls: the values are
+ * bit for bit those of the Python path.  Whatever this code does not read exactly the way the
+ * Python path does (a value spelled 1.#QNAN, a counter beyond 64 bits, a time stamp with more
+ * than 15 decimals) makes scan() return None, and the caller reads the block in Python.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef const unsigned char *pos_t;
+
+/* \s of the patterns (compiled with ASCII): \t \n \v \f \r and space. */
+static inline int is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+/* What str.strip() strips of an ASCII string: those and \x1c-\x1f. */
+static inline int is_strip_space(unsigned char c) { return is_space(c) || (c >= 0x1c && c <= 0x1f); }
+static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline int is_word(unsigned char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static inline int starts(pos_t p, pos_t end, const char *lit, size_t n) {
+    return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0;
+}
+#define STARTS(p, end, lit) starts((p), (end), (lit), sizeof(lit) - 1)
+
+/* Outcome of reading a piece of a line. */
+enum { NO = 0, YES = 1, PYTHON = -1 /* only the Python path reads this the same way */ };
+
+/* \d+ as an int64. */
+static int read_int(pos_t *p, pos_t end, int64_t *out) {
+    pos_t s = *p;
+    int64_t v = 0;
+    while (s < end && is_digit(*s)) {
+        int d = *s - '0';
+        if (v > (INT64_MAX - d) / 10) return PYTHON;
+        v = v * 10 + d;
+        s++;
+    }
+    if (s == *p) return NO;
+    *p = s;
+    *out = v;
+    return YES;
+}
+
+/* float(token), when float() reads the token the same way. */
+static int read_float(pos_t s, pos_t e, double *out) {
+    char buffer[64];
+    size_t n = (size_t)(e - s);
+    if (n == 0 || n >= sizeof buffer) return PYTHON;
+    memcpy(buffer, s, n);
+    buffer[n] = '\0';
+    if (memchr(buffer, '_', n)) return PYTHON;  /* float() reads 1_000; PyOS_string_to_double does not */
+    double v = PyOS_string_to_double(buffer, NULL, NULL);
+    if (v == -1.0 && PyErr_Occurred()) {  /* 1.#QNAN, nan(ind), junk: to_float() decides */
+        PyErr_Clear();
+        return PYTHON;
+    }
+    *out = v;
+    return YES;
+}
+
+/* A glog time stamp: the date as a code (-1: none; MMDD; 10^8 + YYYYMMDD), minutes of the day,
+ * and the seconds as the Python path computes them (an exact integer over a power of ten). */
+typedef struct { int64_t date, minutes; double seconds; } stamp_t;
+
+/* The glog prefix  [ \t]*[IWEF](\d{8}|\d{4}) (\d\d:\d\d:\d\d(?:\.\d+)?) +\d+ [^\]\s]+\]  and its
+ * space.  YES moves *p past it; PYTHON: a time stamp with more than 15 decimals. */
+static int read_prefix(pos_t *p, pos_t end, stamp_t *stamp) {
+    pos_t s = *p;
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    if (s >= end || !(*s == 'I' || *s == 'W' || *s == 'E' || *s == 'F')) return NO;
+    s++;
+    pos_t date_start = s;
+    int64_t date = 0;
+    while (s < end && is_digit(*s) && s - date_start < 9) date = date * 10 + (*s++ - '0');
+    ptrdiff_t date_digits = s - date_start;
+    if ((date_digits != 8 && date_digits != 4) || s >= end || *s != ' ') return NO;
+    s++;
+    if (end - s < 8 || !is_digit(s[0]) || !is_digit(s[1]) || s[2] != ':' || !is_digit(s[3]) || !is_digit(s[4])
+        || s[5] != ':' || !is_digit(s[6]) || !is_digit(s[7]))
+        return NO;
+    int64_t minutes = ((s[0] - '0') * 10 + (s[1] - '0')) * 60 + (s[3] - '0') * 10 + (s[4] - '0');
+    int64_t whole = (s[6] - '0') * 10 + (s[7] - '0'), scale = 1;
+    int decimals = 0, too_long = 0;
+    s += 8;
+    if (s + 1 < end && *s == '.' && is_digit(s[1])) {
+        s++;
+        for (; s < end && is_digit(*s); s++) {
+            if (++decimals > 15) { too_long = 1; continue; }
+            whole = whole * 10 + (*s - '0');
+            scale *= 10;
+        }
+    }
+    if (s >= end || *s != ' ') return NO;
+    while (s < end && *s == ' ') s++;
+    if (s >= end || !is_digit(*s)) return NO;
+    while (s < end && is_digit(*s)) s++;
+    if (s >= end || *s != ' ') return NO;
+    s++;
+    pos_t source = s;
+    while (s < end && *s != ']' && !is_space(*s)) s++;
+    if (s == source || !STARTS(s, end, "] ")) return NO;
+    if (too_long) return PYTHON;
+    *p = s + 2;
+    stamp->date = date_digits == 8 ? 100000000 + date : date;
+    stamp->minutes = minutes;
+    stamp->seconds = (double)whole / (double)scale;
+    return YES;
+}
+
+/* NVCaffe's rank tag  [ \t]*(?:[\[(]\d+(?:\.\d+)?[\])][ \t]*)?  */
+static pos_t skip_rank_tag(pos_t s, pos_t end) {
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    if (s < end && (*s == '[' || *s == '(')) {
+        pos_t t = s + 1, digits = t;
+        while (t < end && is_digit(*t)) t++;
+        if (t > digits) {
+            if (t + 1 < end && *t == '.' && is_digit(t[1])) {
+                t++;
+                while (t < end && is_digit(*t)) t++;
+            }
+            if (t < end && (*t == ']' || *t == ')')) {
+                s = t + 1;
+                while (s < end && (*s == ' ' || *s == '\t')) s++;
+            }
+        }
+    }
+    return s;
+}
+
+/* A value token  [^\s,;()]+(?:\(\w*\))?  from s: its end, or s when there is none. */
+static pos_t value_end(pos_t s, pos_t end) {
+    pos_t t = s;
+    while (t < end && !is_space(*t) && *t != ',' && *t != ';' && *t != '(' && *t != ')') t++;
+    if (t == s) return s;
+    if (t < end && *t == '(') {
+        pos_t u = t + 1;
+        while (u < end && is_word(*u)) u++;
+        if (u < end && *u == ')') t = u + 1;
+    }
+    return t;
+}
+
+/* Whether the line [s, end) contains the text lit. */
+static int contains(pos_t s, pos_t end, const char *lit, size_t n) {
+    for (; (size_t)(end - s) >= n && (s = memchr(s, lit[0], (size_t)(end - s) - n + 1)) != NULL; s++)
+        if (memcmp(s, lit, n) == 0) return 1;
+    return 0;
+}
+#define CONTAINS(s, end, lit) contains((s), (end), (lit), sizeof(lit) - 1)
+
+/* A cold line the Python code must read with the Python path's state (debug_info lines wait for the
+ * display line, "Initializing solver from parameters:" starts a new run, parameter blocks follow). */
+static int declined(pos_t line, pos_t eol) {
+    return CONTAINS(line, eol, "[Forward]") || CONTAINS(line, eol, "[Backward]") || CONTAINS(line, eol, "[Update]")
+           || CONTAINS(line, eol, "from parameters:");
+}
+
+static int blank_to_end(pos_t s, pos_t end) {
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    return s == end;
+}
+
+/* After "name = ":  VALUE(?: \(\* ([^\s=]+) = [^\s)]+ loss\))?[ \t]*$  -- the value and the weight
+ * tokens (the weight empty when there is none), or NO. */
+static int read_output_tail(pos_t s, pos_t end, pos_t *v0, pos_t *v1, pos_t *w0, pos_t *w1) {
+    pos_t v = value_end(s, end);
+    if (v == s) return NO;
+    *v0 = s;
+    *v1 = v;
+    if (STARTS(v, end, " (* ")) {
+        pos_t u = v + 4, w = u;
+        while (u < end && !is_space(*u) && *u != '=') u++;
+        if (u > w && STARTS(u, end, " = ")) {
+            pos_t x = u + 3, x0 = x;
+            while (x < end && !is_space(*x) && *x != ')') x++;
+            if (x > x0 && STARTS(x, end, " loss)") && blank_to_end(x + 6, end)) {
+                *w0 = w;
+                *w1 = u;
+                return YES;
+            }
+        }
+    }
+    *w0 = *w1 = v;
+    return blank_to_end(v, end) ? YES : NO;
+}
+
+/* -- growing column buffers ----------------------------------------------------------------- */
+
+typedef struct { PyObject *bytes; char *data; Py_ssize_t item; } column_t;
+
+static int column_init(column_t *c, Py_ssize_t item, Py_ssize_t capacity) {
+    c->item = item;
+    c->bytes = PyByteArray_FromStringAndSize(NULL, item * (capacity > 0 ? capacity : 1));
+    c->data = c->bytes ? PyByteArray_AS_STRING(c->bytes) : NULL;
+    return c->bytes != NULL;
+}
+
+static int column_finish(column_t *c, Py_ssize_t n) { return PyByteArray_Resize(c->bytes, c->item * n) == 0; }
+
+#define AT(column, type, i) (((type *)(column).data)[i])
+
+/* -- the names of net outputs: one str object per distinct name ----------------------------- */
+
+typedef struct { PyObject *list; } names_t;
+
+static int32_t name_code(names_t *names, pos_t s, pos_t e) {
+    while (s < e && is_strip_space(*s)) s++;      /* name.strip() */
+    while (e > s && is_strip_space(e[-1])) e--;
+    Py_ssize_t n = PyList_GET_SIZE(names->list), length = e - s;
+    for (Py_ssize_t i = n - 1; i >= 0; i--) {
+        PyObject *name = PyList_GET_ITEM(names->list, i);
+        if (PyUnicode_GET_LENGTH(name) == length && memcmp(PyUnicode_1BYTE_DATA(name), s, (size_t)length) == 0)
+            return (int32_t)i;
+    }
+    PyObject *name = PyUnicode_FromStringAndSize((const char *)s, length);
+    if (!name || PyList_Append(names->list, name) < 0) {
+        Py_XDECREF(name);
+        return -1;
+    }
+    Py_DECREF(name);
+    return (int32_t)n;
+}
+
+/* -- scan ------------------------------------------------------------------------------------ */
+
+enum { TRAIN = 0, TEST = 2 };  /* codes of table.PHASES */
+enum { NAME_LOSS = 0, NAME_LR = 1 };
+
+typedef struct { int64_t value; int known; } counter_t;
+
+static int counter_from(PyObject *o, counter_t *c) {
+    c->known = o != Py_None;
+    c->value = 0;
+    if (!c->known) return 1;
+    int overflow = 0;
+    c->value = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (c->value == -1 && PyErr_Occurred()) return -1;
+    return overflow ? 0 : 1;
+}
+
+static PyObject *counter_object(counter_t c) {
+    if (!c.known) Py_RETURN_NONE;
+    return PyLong_FromLongLong(c.value);
+}
+
+PyDoc_STRVAR(scan_doc,
+"scan(text, iteration, test_iteration, test_net, testing) -> tuple | None\n\n"
+"Read a block of Caffe log lines (ASCII, each ending in a newline).  Returns None when the\n"
+"block has something only the Python path reads the same way; else a tuple of bytearrays:\n"
+"the stamps of every line (date code, minutes, seconds); the hot rows (line index, name code,\n"
+"value, step, step known, phase code, output, output known, test net, test net known, weight);\n"
+"the cold lines (line index, offset in text, iteration, iteration known, test iteration,\n"
+"test iteration known, test net); then the names (a list) and the state at the end\n"
+"(iteration, test_iteration, test_net, testing).");
+
+static PyObject *scan(PyObject *self, PyObject *args) {
+    PyObject *text, *iteration_in, *test_iteration_in, *test_net_in;
+    int testing;
+    if (!PyArg_ParseTuple(args, "UOOOp", &text, &iteration_in, &test_iteration_in, &test_net_in, &testing))
+        return NULL;
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    counter_t iteration, test_iteration, test_net;
+    int ok;
+    if ((ok = counter_from(iteration_in, &iteration)) <= 0 || (ok = counter_from(test_iteration_in, &test_iteration)) <= 0
+        || (ok = counter_from(test_net_in, &test_net)) <= 0 || !test_net.known) {
+        if (ok < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    pos_t start = PyUnicode_1BYTE_DATA(text), end = start + PyUnicode_GET_LENGTH(text);
+    if (start == end || end[-1] != '\n') Py_RETURN_NONE;
+    Py_ssize_t lines = 0;
+    for (pos_t p = start; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
+
+    enum { DATE, MINUTES, SECONDS,
+           H_INDEX, H_NAME, H_VALUE, H_STEP, H_STEP_KNOWN, H_PHASE, H_OUTPUT, H_OUTPUT_KNOWN, H_NET, H_NET_KNOWN,
+           H_WEIGHT, C_INDEX, C_START, C_ITERATION, C_ITERATION_KNOWN, C_TEST_ITERATION, C_TEST_ITERATION_KNOWN, C_TEST_NET,
+           COLUMNS };
+    static const Py_ssize_t item[COLUMNS] = {8, 8, 8, 8, 4, 8, 8, 1, 1, 8, 1, 8, 1, 8, 8, 8, 8, 1, 8, 1, 8};
+    column_t col[COLUMNS] = {{0}};
+    names_t names = {PyList_New(0)};
+    PyObject *result = NULL;
+    if (!names.list) return NULL;
+    for (int i = 0; i < COLUMNS; i++)
+        if (!column_init(&col[i], item[i], lines)) goto done;
+    if (name_code(&names, (pos_t)"loss", (pos_t)"loss" + 4) < 0 || name_code(&names, (pos_t)"lr", (pos_t)"lr" + 2) < 0)
+        goto done;
+
+    Py_ssize_t hot = 0, cold = 0, index = 0;
+    pos_t eol = start;
+    for (pos_t line = start; line < end; line = eol + 1, index++) {
+        eol = memchr(line, '\n', (size_t)(end - line));
+        stamp_t stamp = {-1, 0, 0.0};
+        pos_t s = line;
+        int prefix = read_prefix(&s, eol, &stamp);
+        if (prefix == PYTHON) goto python;
+        AT(col[DATE], int64_t, index) = stamp.date;
+        AT(col[MINUTES], int64_t, index) = stamp.minutes;
+        AT(col[SECONDS], double, index) = stamp.seconds;
+        s = skip_rank_tag(s, eol);
+
+        int32_t name = -1;
+        pos_t v0 = NULL, v1 = NULL, w0 = NULL, w1 = NULL;
+        counter_t step = {0, 0}, output = {0, 0}, net = {0, 0};
+        int phase = TRAIN;
+        if (STARTS(s, eol, "Iteration ")) {
+            pos_t t = s + 10;
+            int64_t it;
+            int r = read_int(&t, eol, &it);
+            if (r == PYTHON) goto python;
+            if (r == YES) {
+                pos_t after = t;
+                if (STARTS(t, eol, " (")) {  /* (?: \([^)\n]*\))? before ", loss = " */
+                    pos_t close = memchr(t + 2, ')', (size_t)(eol - t - 2));
+                    if (close && STARTS(close + 1, eol, ", loss = ")) after = close + 1;
+                }
+                if (STARTS(after, eol, ", loss = ") && value_end(after + 9, eol) > after + 9) {
+                    v0 = after + 9;
+                    v1 = value_end(v0, eol);
+                    name = NAME_LOSS;
+                } else if (STARTS(t, eol, ", lr = ") && value_end(t + 7, eol) > t + 7) {
+                    v0 = t + 7;
+                    v1 = value_end(v0, eol);
+                    name = NAME_LR;
+                } else if (STARTS(t, eol, ", Testing net (#")) {
+                    pos_t u = t + 16;
+                    int64_t k;
+                    int rk = read_int(&u, eol, &k);
+                    if (rk == PYTHON) goto python;
+                    if (rk == YES && u < eol && *u == ')') {
+                        test_iteration = (counter_t){it, 1};
+                        test_net = (counter_t){k, 1};
+                        testing = 1;
+                        continue;
+                    }
+                }
+                if (name >= 0) {
+                    iteration = (counter_t){it, 1};
+                    testing = 0;
+                    step = iteration;
+                }
+            }
+        } else if (STARTS(s, eol, "Train net output #") || STARTS(s, eol, "Test net output #")) {
+            phase = s[2] == 'a' ? TRAIN : TEST;
+            pos_t t = s + (phase == TRAIN ? 18 : 17);
+            int64_t k;
+            int r = read_int(&t, eol, &k);
+            if (r == PYTHON) goto python;
+            if (r == YES && STARTS(t, eol, ": ")) {
+                pos_t name_start = t + 2;
+                /* (.+?) = VALUE...$ : the first " = " after at least one character that the rest fits */
+                for (pos_t m = name_start + 1; m + 3 <= eol; m++) {
+                    if (m[0] == ' ' && m[1] == '=' && m[2] == ' '
+                        && read_output_tail(m + 3, eol, &v0, &v1, &w0, &w1) == YES) {
+                        name = name_code(&names, name_start, m);
+                        if (name < 0) goto done;
+                        break;
+                    }
+                }
+                if (name >= 0) {
+                    testing = 0;
+                    output = (counter_t){k, 1};
+                    if (phase == TRAIN) {
+                        step = iteration;
+                    } else {
+                        step = test_iteration;
+                        net = test_net;
+                    }
+                }
+            }
+        }
+        if (name < 0) {  /* a cold line: the Python code reads it, in the state of this point */
+            if (declined(line, eol)) goto python;
+            AT(col[C_INDEX], int64_t, cold) = index;
+            AT(col[C_START], int64_t, cold) = line - start;
+            AT(col[C_ITERATION], int64_t, cold) = iteration.value;
+            AT(col[C_ITERATION_KNOWN], char, cold) = (char)iteration.known;
+            AT(col[C_TEST_ITERATION], int64_t, cold) = test_iteration.value;
+            AT(col[C_TEST_ITERATION_KNOWN], char, cold) = (char)test_iteration.known;
+            AT(col[C_TEST_NET], int64_t, cold) = test_net.value;
+            cold++;
+            continue;
+        }
+        double value, weight = Py_NAN;
+        if (read_float(v0, v1, &value) != YES) goto python;
+        if (w1 > w0 && read_float(w0, w1, &weight) != YES) goto python;
+        AT(col[H_INDEX], int64_t, hot) = index;
+        AT(col[H_NAME], int32_t, hot) = name;
+        AT(col[H_VALUE], double, hot) = value;
+        AT(col[H_STEP], int64_t, hot) = step.value;
+        AT(col[H_STEP_KNOWN], char, hot) = (char)step.known;
+        AT(col[H_PHASE], char, hot) = (char)phase;
+        AT(col[H_OUTPUT], int64_t, hot) = output.value;
+        AT(col[H_OUTPUT_KNOWN], char, hot) = (char)output.known;
+        AT(col[H_NET], int64_t, hot) = net.value;
+        AT(col[H_NET_KNOWN], char, hot) = (char)net.known;
+        AT(col[H_WEIGHT], double, hot) = weight;
+        hot++;
+    }
+    for (int i = DATE; i <= SECONDS; i++)
+        if (!column_finish(&col[i], lines)) goto done;
+    for (int i = H_INDEX; i <= H_WEIGHT; i++)
+        if (!column_finish(&col[i], hot)) goto done;
+    for (int i = C_INDEX; i <= C_TEST_NET; i++)
+        if (!column_finish(&col[i], cold)) goto done;
+    {
+        PyObject *state = Py_BuildValue("(NNNO)", counter_object(iteration), counter_object(test_iteration),
+                                        PyLong_FromLongLong(test_net.value), testing ? Py_True : Py_False);
+        if (!state) goto done;
+        result = PyTuple_New(COLUMNS + 2);
+        if (!result) {
+            Py_DECREF(state);
+            goto done;
+        }
+        for (int i = 0; i < COLUMNS; i++) {
+            PyTuple_SET_ITEM(result, i, col[i].bytes);
+            col[i].bytes = NULL;
+        }
+        PyTuple_SET_ITEM(result, COLUMNS, names.list);
+        names.list = NULL;
+        PyTuple_SET_ITEM(result, COLUMNS + 1, state);
+    }
+    goto done;
+python:
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    for (int i = 0; i < COLUMNS; i++) Py_XDECREF(col[i].bytes);
+    Py_XDECREF(names.list);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"scan", scan, METH_VARARGS, scan_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_caffe_scan", "Caffe's hot log lines read in C (see scan).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__caffe_scan(void) { return PyModule_Create(&module); }
