@@ -124,39 +124,50 @@ class TableStream:
         a line still being redrawn stay back while other parsers than the chosen one have
         rows on it: their states may interleave with states still to come.
         """
-        frames, ranks = [], []
+        parts, ranks = [], []
         if self.held_back is not None:  # first: they came before the rows parsed since
-            frames.append(self.held_back[0])
+            parts.append(self.held_back[0])
             ranks.append(self.held_back[1])
         self._seal()
         for columns, part_ranks in self.parts:
-            frames.append(table.frame_from_columns(columns))
+            parts.append(table.as_arrays(columns))
             ranks.append(part_ranks)
         self.parts, self.held_back = [], None
-        if not frames:
+        if not parts:
             return table.empty_table()
-        frame, ranks = table.concat(frames), np.concatenate(ranks)
-        lines = frame["line"].to_numpy()
+        arrays, ranks = table.concat_arrays(parts), np.concatenate(ranks)
+        lines = arrays["line"]
         if self.open_line is not None and (ranks[lines == self.open_line] > 0).any():
             back = lines == self.open_line
-            self.held_back = (frame[back].reset_index(drop=True), ranks[back])
-            frame, ranks, lines = frame[~back].reset_index(drop=True), ranks[~back], lines[~back]
-            if not len(frame):
-                return frame
-        if (ranks > 0).any() or not frame["line"].is_monotonic_increasing:
-            order = np.lexsort((ranks, lines))
-            frame = frame.iloc[order].reset_index(drop=True)
+            self.held_back = (table.take_arrays(arrays, back), ranks[back])
+            arrays, ranks = table.take_arrays(arrays, ~back), ranks[~back]
+            lines = arrays["line"]
+        if ranks.any() or (np.diff(lines) < 0).any():
+            arrays = table.take_arrays(arrays, np.lexsort((ranks, lines)))
+        frame = table.frame_from_arrays(arrays)
+        if not len(frame):
+            return frame
         frame["segment"] = self._segments(frame)
         return frame
 
     def _keep(self, batch: Batch, rank: int) -> None:
         """Add a parser's rows to the buffer, remembering which parser of the chain made them."""
+        if batch.columns is None or not len(batch.columns["line"]):
+            if len(batch.rows):
+                self.buffer.extend(batch.rows)
+                self.ranks.extend([rank] * len(batch.rows))
+            return
+        self._seal()
+        part = table.as_arrays(batch.columns)
         if len(batch.rows):
-            self.buffer.extend(batch.rows)
-            self.ranks.extend([rank] * len(batch.rows))
-        if batch.columns is not None and len(batch.columns["line"]):
-            self._seal()
-            self.parts.append((batch.columns, np.full(len(batch.columns["line"]), rank, dtype=np.int64)))
+            rows = table.as_arrays(batch.rows.columns)
+            # Both in line order (as the bulk reader's rows and the few others usually are): one part in
+            # line order, so that the piece need not be sorted.
+            if table.in_line_order(part) and table.in_line_order(rows):
+                part = table.merge_arrays(part, rows)
+            else:
+                self.parts.append((rows, np.full(len(batch.rows), rank, dtype=np.int64)))
+        self.parts.append((part, np.full(len(part["line"]), rank, dtype=np.int64)))
 
     def _seal(self) -> None:
         """The list buffer becomes a part, so that rows keep the order they came in."""
@@ -219,24 +230,27 @@ class TableStream:
         seen since the current segment began joins it rather than starting another.
         """
         train = (frame["phase"] == "train").to_numpy() & (frame["kind"] == "metric").to_numpy()
-        names = frame["name"].to_numpy()
+        train_rows = np.flatnonzero(train)
+        codes, series = pd.factorize(frame["name"].to_numpy()[train_rows])
+        # small codes sort by radix: the rows of each series together, in order
+        codes = codes.astype(np.int16) if len(series) < 2**15 else codes
         candidates: dict[int, int] = {}  # row -> row of the same series before it (-1: in an earlier block)
         for column, last in (("step", self.last_step), ("epoch", self.last_epoch)):
-            values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
-            idx = np.flatnonzero(train & ~np.isnan(values))
-            if not len(idx):
+            values = frame[column].to_numpy(dtype="float64", na_value=np.nan)[train_rows]
+            counted = np.flatnonzero(~np.isnan(values) & (codes >= 0))
+            if not len(counted):
                 continue
-            sub = pd.DataFrame({"name": names[idx], "value": values[idx], "row": idx})
-            grouped = sub.groupby("name", sort=False)
-            previous = grouped["value"].shift(1)
-            previous_row = grouped["row"].shift(1)
-            first = previous.isna()
-            previous[first] = sub.loc[first, "name"].map(last).astype("float64")
-            back = (sub["value"] < previous).to_numpy()
-            for row, before in zip(idx[back], previous_row.to_numpy()[back]):
-                candidates.setdefault(int(row), -1 if np.isnan(before) else int(before))
-            for series, value in grouped["value"].last().items():
-                last[series] = value
+            order = counted[np.argsort(codes[counted], kind="stable")]
+            code, value, row = codes[order], values[order], train_rows[order]
+            first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])  # each series' first row here
+            previous, previous_row = np.r_[np.nan, value[:-1]], np.r_[-1, row[:-1]]
+            previous[first] = [last.get(series[code[i]], np.nan) for i in first]
+            previous_row[first] = -1
+            for i in np.flatnonzero(value < previous).tolist():
+                candidates.setdefault(int(row[i]), int(previous_row[i]))
+            for i in np.r_[first[1:] - 1, len(code) - 1].tolist():
+                last[series[code[i]]] = float(value[i])
+        names = frame["name"].to_numpy()
         starts = np.zeros(len(frame), dtype=bool)
         for row in sorted(candidates):
             before = candidates[row]
@@ -248,9 +262,10 @@ class TableStream:
                 starts[row] = True
         segments = self.segment + np.cumsum(starts)
         self.segment = int(segments[-1])
-        if train.any():
-            latest = pd.Series(segments[train]).groupby(names[train], sort=False).last()
-            self.series_segment.update({name: int(seg) for name, seg in latest.items()})
+        # the segment each series was last seen in: at its last row
+        found, from_end = np.unique(codes[::-1], return_index=True)
+        self.series_segment.update({series[code]: int(segments[train_rows[len(codes) - 1 - i]])
+                                    for code, i in zip(found.tolist(), from_end.tolist()) if code >= 0})
         return segments
 
     def _account(self, block: Block, row_lines: list[int], unknown_lines: list[int]) -> None:

@@ -62,54 +62,101 @@ def empty_table() -> pd.DataFrame:
 def frame_from_columns(columns: dict[str, object]) -> pd.DataFrame:
     """Build a table from equally long columns (the parsers' output); a missing column takes its default.
 
-    A column is a list of values, or an array: a numpy array of the column's type, a masked array
-    for a nullable integer column (masked: missing), or integer codes into the categories
-    (``PHASES``, ``KINDS``) for a categorical one.
+    A column is a list of values, or an array in the form :func:`as_arrays` gives.
     """
+    return frame_from_arrays(as_arrays(columns))
+
+
+# Tables are put together as arrays, one per column, and become a DataFrame once: a numpy array of the
+# column's type; for a nullable integer column a masked array (masked: missing); for a categorical one
+# the integer codes of its categories (``PHASES``, ``KINDS``).
+
+def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
+    """Every column of the schema as an array (lists converted, missing columns filled with their default)."""
     n = len(columns["line"])
-    if n == 0:
-        return empty_table()
-    data = {}
+    arrays = {}
     for name, dtype in SCHEMA.items():
         values = columns.get(name)
         if values is None:
-            data[name] = _default_column(name, dtype, n)
+            arrays[name] = _default_array(name, dtype, n)
         elif not isinstance(values, list):
-            data[name] = _array_column(values, dtype)
+            arrays[name] = values if dtype != "Int64" or isinstance(values, np.ma.MaskedArray) else np.ma.MaskedArray(
+                values.astype(np.int64, copy=False), mask=np.zeros(n, dtype=bool))
         elif dtype == "Int64":
-            data[name] = _nullable_ints(values)
-        elif dtype == "float64":
-            data[name] = np.asarray(values, dtype="float64")
-        elif dtype == "int64":
-            data[name] = np.asarray(values, dtype="int64")
-        elif name == "name":  # a few names repeated on every row: one string object each
-            data[name] = pd.Series(_shared(values), dtype=dtype)
+            ints = _nullable_ints(values)
+            arrays[name] = np.ma.MaskedArray(ints._data, mask=ints._mask)
+        elif isinstance(dtype, pd.CategoricalDtype):
+            arrays[name] = pd.Categorical(values, dtype=dtype).codes
+        elif dtype == "object":
+            arrays[name] = np.empty(n, dtype=object)
+            arrays[name][:] = _shared(values) if name == "name" else values  # a few names: one object each
         else:
-            data[name] = pd.Series(values, dtype=dtype)
+            arrays[name] = np.asarray(values, dtype=dtype)
+    return arrays
+
+
+def concat_arrays(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Columns in array form, one part after the other."""
+    if len(parts) == 1:
+        return parts[0]
+    return {name: _concatenate([part[name] for part in parts]) for name in SCHEMA}
+
+
+def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
+    if isinstance(arrays[0], np.ma.MaskedArray):
+        return np.ma.MaskedArray(np.concatenate([a.data for a in arrays]),
+                                 mask=np.concatenate([np.ma.getmaskarray(a) for a in arrays]))
+    return np.concatenate(arrays)
+
+
+def merge_arrays(columns: dict[str, np.ndarray], rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Two parts as one in line order; each is in line order, and ``rows`` has few rows (they are put in
+    among ``columns``, before its rows of the same line)."""
+    where = np.searchsorted(columns["line"], rows["line"], side="left")
+    return {name: _insert(columns[name], where, rows[name]) for name in SCHEMA}
+
+
+def _insert(values: np.ndarray, where: np.ndarray, more: np.ndarray) -> np.ndarray:
+    if isinstance(values, np.ma.MaskedArray):
+        return np.ma.MaskedArray(np.insert(values.data, where, more.data),
+                                 mask=np.insert(np.ma.getmaskarray(values), where, np.ma.getmaskarray(more)))
+    return np.insert(values, where, more)
+
+
+def in_line_order(arrays: dict[str, np.ndarray]) -> bool:
+    return not (np.diff(arrays["line"]) < 0).any()
+
+
+def take_arrays(arrays: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The rows ``rows`` (indices or a mask) of columns in array form."""
+    return {name: values[rows] for name, values in arrays.items()}
+
+
+def frame_from_arrays(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The table of columns in array form."""
+    if not len(arrays["line"]):
+        return empty_table()
+    data = {}
+    for name, dtype in SCHEMA.items():
+        values = arrays[name]
+        if dtype == "Int64":
+            data[name] = pd.arrays.IntegerArray(values.data.astype(np.int64, copy=False), np.ma.getmaskarray(values))
+        elif isinstance(dtype, pd.CategoricalDtype):
+            data[name] = pd.Categorical.from_codes(values, dtype=dtype)
+        elif dtype == "object":  # a Series: pandas would infer a string dtype from an object array
+            data[name] = pd.Series(values, dtype=object, copy=False)
+        else:
+            data[name] = np.asarray(values, dtype=dtype)
     return pd.DataFrame(data, copy=False)
 
 
-def _default_column(name: str, dtype: object, n: int) -> object:
+def _default_array(name: str, dtype: object, n: int) -> np.ndarray:
     default = DEFAULTS[name]
     if dtype == "Int64":
-        return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+        return np.ma.MaskedArray(np.zeros(n, dtype=np.int64), mask=np.ones(n, dtype=bool))
     if isinstance(dtype, pd.CategoricalDtype):
-        return pd.Categorical.from_codes(np.full(n, dtype.categories.get_loc(default), dtype=np.int8), dtype=dtype)
-    if dtype == "object":  # a Series: pandas would infer a string dtype from an object array
-        return pd.Series(np.full(n, default, dtype=object), dtype=object, copy=False)
+        return np.full(n, dtype.categories.get_loc(default), dtype=np.int8)
     return np.full(n, default, dtype=dtype)
-
-
-def _array_column(values: np.ndarray, dtype: object) -> object:
-    if dtype == "Int64":
-        if isinstance(values, np.ma.MaskedArray):
-            return pd.arrays.IntegerArray(values.data.astype(np.int64, copy=False), np.ma.getmaskarray(values))
-        return pd.arrays.IntegerArray(values.astype(np.int64, copy=False), np.zeros(len(values), dtype=bool))
-    if isinstance(dtype, pd.CategoricalDtype):
-        return pd.Categorical.from_codes(values, dtype=dtype)
-    if dtype == "object":
-        return pd.Series(values, dtype=object, copy=False)
-    return np.asarray(values, dtype=dtype)
 
 
 def _shared(strings: list[str]) -> list[str]:
