@@ -160,3 +160,20 @@ def test_generated_logs_give_the_same_table_with_and_without_the_scanner(lines, 
     with _pytest.monkeypatch.MonkeyPatch.context() as monkeypatch:
         with_scanner, without, _ = parse_both(("\n".join(lines) + "\n").encode(), monkeypatch, chunk)
     assert_same(with_scanner, without)
+
+
+@needs_native
+def test_values_are_the_floats_python_reads_to_the_bit():
+    # The scanner divides the digits by a power of ten for short decimals (exact, and correctly rounded
+    # like float()), and calls the C library's reader for the others.
+    rng = np.random.default_rng(7)
+    tokens = ["0", "-0", "+0", "0.", ".5", "-.5", "5.", "-0.0", "123456789012345", "1234567890123456",
+              "0.000000000000001", "99999.9999999999", "2.5e-3", "1e+400", "-nan", "inf", "00012.5000"]
+    for _ in range(20000):
+        digits = "".join(map(str, rng.integers(0, 10, rng.integers(1, 18))))
+        point = rng.integers(0, len(digits) + 1)
+        tokens.append(rng.choice(["", "-"]) + digits[:point] + "." + digits[point:])
+    text = "".join(f"Iteration 1, loss = {token}\n" for token in tokens)
+    values = np.frombuffer(caffe.native.scan(text, None, None, 0, False)[5])
+    expected = np.array([float(token) for token in tokens])
+    assert np.array_equal(values.view(np.int64), expected.view(np.int64))

@@ -52,8 +52,37 @@ static int read_int(pos_t *p, pos_t end, int64_t *out) {
     return YES;
 }
 
+/* Powers of ten that doubles hold exactly. */
+static const double exact_tens[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The usual token, [-+]?digits[.digits] with at most 15 digits: the integer of its digits and the power
+ * of ten to divide it by are exact doubles, and IEEE division rounds their quotient correctly, as
+ * float() rounds the decimal.  0 when the token is not of this form. */
+static int read_short_decimal(pos_t s, pos_t e, double *out) {
+    int negative = 0, digits = 0, decimals = -1;
+    int64_t mantissa = 0;
+    if (s < e && (*s == '-' || *s == '+')) negative = *s++ == '-';
+    for (; s < e; s++) {
+        if (is_digit(*s)) {
+            mantissa = mantissa * 10 + (*s - '0');
+            if (++digits > 15) return 0;
+            if (decimals >= 0) decimals++;
+        } else if (*s == '.' && decimals < 0) {
+            decimals = 0;
+        } else {
+            return 0;
+        }
+    }
+    if (digits == 0) return 0;
+    double value = (double)mantissa / exact_tens[decimals > 0 ? decimals : 0];
+    *out = negative ? -value : value;
+    return 1;
+}
+
 /* float(token), when float() reads the token the same way. */
 static int read_float(pos_t s, pos_t e, double *out) {
+    if (read_short_decimal(s, e, out)) return YES;
     char buffer[64];
     size_t n = (size_t)(e - s);
     if (n == 0 || n >= sizeof buffer) return PYTHON;
