@@ -432,13 +432,14 @@ def main(argv: list[str] | None = None) -> int:
     table = render(rows)
     print()
     print(table)
+    reader = _caffe_reader(logdoctor)
     print(f"\nload average before {_load(load_before)}, after {_load(load_after)} "
-          f"({os.cpu_count()} CPUs); MB = 2**20 bytes")
+          f"({os.cpu_count()} CPUs); MB = 2**20 bytes; Caffe hot lines read by {reader}")
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": _machine(), "load_before": load_before, "load_after": load_after,
         "pinned": " ".join(measurer.pin) or None, "logdoctor": logdoctor, "logdoctor_version": _version(logdoctor),
-        "commit": _commit(), "sizes_mb": sizes, "runs": args.runs, "big_runs": args.big_runs,
+        "commit": _commit(), "caffe_reader": reader, "sizes_mb": sizes, "runs": args.runs, "big_runs": args.big_runs,
         "targets": {"caffe_mb_per_s": CAFFE_MBPS, "caffe_grep_ratio": CAFFE_GREP_RATIO,
                     "redraw_mb_per_s": REDRAW_MBPS, "big_rss_mb": BIG_RSS_MB, "watch_share": WATCH_SHARE,
                     "help_ms": HELP_MS},
@@ -474,7 +475,8 @@ def help_row(m: Measurer, logdoctor: str, runs: int) -> Row:
 # ----------------------------------------------------------------------------- output
 
 COLUMNS = (("benchmark", "<"), ("file", "<"), ("MB", ">"), ("runs", ">"), ("wall s", ">"), ("cpu s", ">"),
-           ("MB/s", ">"), ("MB/cpu-s", ">"), ("x grep", ">"), ("RSS MB", ">"), ("target", "<"), ("result", "<"), ("note", "<"))
+           ("MB/s", ">"), ("MB/cpu-s", ">"), ("x grep", ">"), ("RSS MB", ">"), ("target", "<"), ("result", "<"),
+           ("note", "<"))
 
 
 def render(rows: list[Row]) -> str:
@@ -537,6 +539,17 @@ def _commit() -> str:
                               timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return ""
+
+
+def _caffe_reader(logdoctor: str) -> str:
+    """Whether the measured logdoctor reads Caffe's hot lines with its C scanner (it is optional at install)."""
+    python = Path(logdoctor).with_name("python")
+    probe = "from logdoctor.parsers import caffe; print('the C scanner' if caffe.native else 'Python')"
+    try:
+        return subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
+                              timeout=60).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
 
 
 def _machine() -> dict:
