@@ -33,14 +33,29 @@ class StreamReader:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.restarted = False
+        self.ended = False
 
     def read(self, timeout: float) -> bytes | None:
         """Bytes available within ``timeout`` seconds; ``b""`` if none yet; None at end of input."""
+        if self.ended:
+            return None
         ready, _, _ = select.select([self.fd], [], [], timeout)
         if not ready:
             return b""
         data = os.read(self.fd, READ_SIZE)
-        return data if data else None
+        if not data:
+            return None
+        # A pipe hands over 64 KB at a time: what is already there comes along (fewer, larger blocks
+        # during a burst, and no waiting for more).
+        chunks, size = [data], len(data)
+        while size < READ_SIZE and self.more_now():
+            more = os.read(self.fd, READ_SIZE - size)
+            if not more:
+                self.ended = True
+                break
+            chunks.append(more)
+            size += len(more)
+        return b"".join(chunks) if len(chunks) > 1 else data
 
     def more_now(self) -> bool:
         return bool(select.select([self.fd], [], [], 0)[0])
