@@ -134,7 +134,7 @@ class Analyzer:
         """Findings proven by the lines seen so far that were not reported before."""
         if self.fresh or self.closed:
             self.fresh = False
-            self._collect(final=self.closed)
+            self._collect(Run(self.table(), final=self.closed))
         out, self.queued = self.queued, []
         return out
 
@@ -171,13 +171,14 @@ class Analyzer:
         if self.stream.buffered >= self.piece_rows:
             self._take()
         if self.stream.buffered + sum(len(p) for p in self.pieces) > self.max_rows:
-            self._collect(final=False)
-            frame, horizon = tables.compact(self.table(), budget=self.max_rows // 2)
+            run = Run(self.table(), final=False)
+            self._collect(run)
+            frame, horizon = tables.compact(run.table, budget=self.max_rows // 2, groups=run.groups)
             self.pieces = [frame]
             self.horizon = max(self.horizon, horizon)
 
-    def _collect(self, final: bool) -> None:
-        for f in check(Run(self.table(), final=final), self.rules):
+    def _collect(self, run: Run) -> None:
+        for f in check(run, self.rules):
             if f.key in self.reported:
                 continue
             if f.line is not None and f.line < self.horizon and not f.final:

@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from logdoctor.table import SERIES_KEY, series_codes
+from logdoctor.table import SERIES_KEY, Grouping, grouping, series_codes
 
 # Preferred names of "the loss" of a phase, best first (Caffe's smoothed display loss and
 # Keras/HF "loss" first, Lightning's per-step and per-epoch variants next).
@@ -34,7 +34,7 @@ class Series:
     layer: str | None
     blob: str | None
     lines: np.ndarray
-    rows: np.ndarray       # row positions in the table: the order of values within one physical line
+    rows: np.ndarray       # row positions in the run's table: the order of values within one physical line
     steps: np.ndarray      # float64, NaN where the log gave no step
     epochs: np.ndarray     # float64, NaN where the log gave no epoch
     values: np.ndarray     # per step: running means (see ``spans``) are turned back into the steps' values
@@ -107,22 +107,26 @@ class Run:
         return self.table[self.table["kind"] == "note"]
 
     @cached_property
-    def _groups(self) -> list[Series]:
-        frame = self.metrics
-        if frame.empty:
+    def groups(self) -> Grouping:
+        """The table's rows by series, worked out once per run (the analyzer compacts with it too)."""
+        return grouping(series_codes(self.table))
+
+    @cached_property
+    def _all_series(self) -> list[Series]:
+        table = self.table
+        # Row positions in the whole table: a copy of the metric rows would cost more than the rules.
+        metric = (table["kind"] == "metric").to_numpy()
+        rows = self.groups.order[metric[self.groups.order]]  # still by series, in log order within one
+        if not len(rows):
             return []
         out = []
-        codes = series_codes(frame)
-        order = np.argsort(codes, kind="stable")
-        codes_sorted = codes[order]
-        bounds = np.flatnonzero(np.diff(codes_sorted)) + 1
-        lines = frame["line"].to_numpy()
-        spans = frame["span"].to_numpy(dtype="float64", na_value=np.nan)
-        steps = frame["step"].to_numpy(dtype="float64", na_value=np.nan)
-        epochs = frame["epoch"].to_numpy(dtype="float64", na_value=np.nan)
-        values = frame["value"].to_numpy()
-        groups = np.split(order, bounds)
-        firsts = frame[SERIES_KEY].iloc[[idx[0] for idx in groups]]
+        groups = np.split(rows, np.flatnonzero(np.diff(self.groups.codes[rows])) + 1)
+        lines = table["line"].to_numpy()
+        spans = table["span"].to_numpy(dtype="float64", na_value=np.nan)
+        steps = table["step"].to_numpy(dtype="float64", na_value=np.nan)
+        epochs = table["epoch"].to_numpy(dtype="float64", na_value=np.nan)
+        values = table["value"].to_numpy()
+        firsts = table[SERIES_KEY].iloc[[idx[0] for idx in groups]]
         key_rows = firsts.astype(object).where(firsts.notna(), None).to_numpy()
         for idx, key in zip(groups, key_rows):
             segment, phase, name, output, _net, layer, blob = key
@@ -136,7 +140,7 @@ class Run:
     def series(self, *, phase: str | None = None, names: tuple[str, ...] | None = None,
                debug: bool = False) -> Iterator[Series]:
         """Every series, optionally of one phase and with one of ``names``; debug_info series only if asked."""
-        for s in self._groups:
+        for s in self._all_series:
             if phase is not None and s.phase != phase:
                 continue
             if names is not None and s.name not in names:
@@ -230,9 +234,33 @@ def from_running_means(means: np.ndarray, spans: np.ndarray, epochs: np.ndarray)
     return out
 
 
+SORTED_WINDOW = 32   # up to this window, sorting every window (in numpy) beats pandas' rolling median
+CHUNK = 1 << 16      # windows sorted at a time: a bounded copy, whatever the length of the run
+
+
 def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
     """Median of each value and the ``window - 1`` before it (causal: the future never counts)."""
-    return pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
+    if window > SORTED_WINDOW or len(values) < window or not np.isfinite(values).all():
+        return pd.Series(values).rolling(window, min_periods=1).median().to_numpy()  # (pandas skips nan/inf)
+    # The same numbers as pandas, several times faster on short windows: the middle of each sorted
+    # window (the mean of the two middle ones for an even window); the first ones are shorter.
+    out = np.empty(len(values))
+    out[: window - 1] = pd.Series(values[: window - 1]).rolling(window, min_periods=1).median().to_numpy()
+    windows = np.lib.stride_tricks.sliding_window_view(values, window)
+    for begin in range(0, len(windows), CHUNK):
+        ordered = np.sort(windows[begin: begin + CHUNK], axis=1)
+        middle = ordered[:, window // 2]
+        if window % 2 == 0:
+            middle = (middle + ordered[:, window // 2 - 1]) / 2
+        out[window - 1 + begin: window - 1 + begin + len(middle)] = middle
+    return out
+
+
+def expanding_median(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Median of ``values[:i + 1]`` for each ``i`` in ``at``: pandas' expanding median at those places."""
+    if int(np.sum(at + 1)) <= 16 * len(values) and np.isfinite(values).all():
+        return np.array([np.median(values[: i + 1]) for i in at], dtype=np.float64)  # a few: one each
+    return pd.Series(values).expanding().median().to_numpy()[at]
 
 
 def previous_median(values: np.ndarray, window: int) -> np.ndarray:

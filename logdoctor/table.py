@@ -8,6 +8,8 @@ early stopping, and configuration such as Caffe's solver parameters.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -208,36 +210,72 @@ SERIES_KEY = ["segment", "phase", "name", "output", "net", "layer", "blob"]
 
 
 def series_codes(frame: pd.DataFrame) -> np.ndarray:
-    """One integer per row naming its series (its ``SERIES_KEY``; a missing key part is a value too)."""
-    if not len(frame):
-        return np.zeros(0, dtype=np.int64)
-    # Key parts missing on every row (layer and blob without debug_info) tell no series apart.
-    keys = [name for name in SERIES_KEY if name in ("segment", "phase", "name") or frame[name].notna().any()]
-    return frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    """One integer per row naming its series (its ``SERIES_KEY``; a missing key part is a value too),
+    numbered in order of first appearance (as pandas' ``groupby(sort=False).ngroup()`` would)."""
+    codes, radix = np.zeros(len(frame), dtype=np.int64), 1
+    for name in SERIES_KEY:
+        # factorize is one hash pass per column; -1 (missing) becomes a value of its own.
+        part, uniques = pd.factorize(frame[name])
+        if len(uniques) == 0 or (len(uniques) == 1 and part.min() == 0):
+            continue  # the same on every row (layer and blob without debug_info): tells no series apart
+        if radix * (len(uniques) + 1) >= 1 << 62:  # renumber before the mixed-radix number overflows
+            codes = pd.factorize(codes)[0].astype(np.int64, copy=False)
+            radix = int(codes.max(initial=0)) + 1
+        codes *= len(uniques) + 1  # in place: no temporary arrays of a million rows
+        codes += part
+        codes += 1
+        radix *= len(uniques) + 1
+    return pd.factorize(codes)[0].astype(np.int64, copy=False)
 
 
-def compact(frame: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, int]:
+class Grouping(NamedTuple):
+    """The rows of a table by series: worked out once, shared by the rules and :func:`compact`."""
+
+    codes: np.ndarray   # the series of each row (:func:`series_codes`)
+    order: np.ndarray   # the rows sorted by series, in log order within one
+    starts: np.ndarray  # where each series begins in ``order``
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Per row, how many earlier rows its series has (pandas' ``groupby().cumcount()``)."""
+        sizes = np.diff(self.starts, append=len(self.codes))
+        out = np.empty(len(self.codes), dtype=np.int64)
+        out[self.order] = np.arange(len(self.codes)) - np.repeat(self.starts, sizes)
+        return out
+
+
+def grouping(codes: np.ndarray) -> Grouping:
+    """Rows grouped by code (a stable sort: log order stays within a group)."""
+    if not len(codes):
+        return Grouping(codes, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    # numpy sorts 16-bit integers stably by radix: several times faster than 64-bit ones.
+    keys = codes.astype(np.uint16) if codes.max() < 1 << 16 else codes
+    order = np.argsort(keys, kind="stable")
+    return Grouping(codes, order, np.flatnonzero(np.diff(codes[order], prepend=-1)))
+
+
+def compact(frame: pd.DataFrame, budget: int, groups: Grouping | None = None) -> tuple[pd.DataFrame, int]:
     """Bound the size of a long table to about ``budget`` values, shared among its series: per
     series keep the first values (a tenth of its share) and the last (half of it), and of the
     values between, the one nearest the median of each bucket (the level the series had there;
     extremes of a long-gone past are noise to the rules).
 
     Notes and the first non-finite values of each series are always kept: they are what the rules
-    look for.  Also returns
+    look for.  ``groups`` is the frame's grouping by series when the caller has it.  Also returns
     the horizon: the first line from which every series is still complete.
     """
     metric = (frame["kind"] == "metric").to_numpy()
-    group = series_codes(frame)
+    groups = grouping(series_codes(frame)) if groups is None else groups
+    group = groups.codes
     share = max(budget // max(int(group.max()) + 1 if len(group) else 1, 1), 100)
     head, tail, buckets = share // 10, share // 2, share // 5
-    position = pd.Series(group).groupby(group).cumcount().to_numpy()
+    position = groups.positions
     size = np.bincount(group)[group]
     values = frame["value"].to_numpy()
     bad = ~np.isfinite(values)
     first_bad = np.zeros(len(frame), dtype=bool)  # the first non-finite values of each series
     if bad.any():
-        rank = pd.Series(group[bad]).groupby(group[bad]).cumcount().to_numpy()
-        first_bad[np.flatnonzero(bad)[rank < head]] = True
+        first_bad[np.flatnonzero(bad)[grouping(group[bad]).positions < head]] = True
     keep = ~metric | first_bad | (position < head) | (position >= size - tail)
     middle = ~keep
     lines = frame["line"].to_numpy()
@@ -246,9 +284,20 @@ def compact(frame: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, int]:
         span = np.maximum(size - head - tail, 1)
         bucket = (position - head) * buckets // span
         middle &= ~bad
-        sub = pd.DataFrame({"g": group[middle], "b": bucket[middle], "v": values[middle],
-                            "i": np.flatnonzero(middle)})
-        sub["d"] = (sub["v"] - sub.groupby(["g", "b"], sort=False)["v"].transform("median")).abs()
-        nearest = sub.groupby(["g", "b"], sort=False)["d"].idxmin().to_numpy()
-        keep[sub["i"].to_numpy()[nearest]] = True
+        keep[_nearest_median(group, bucket, values, middle)] = True
     return frame[keep].reset_index(drop=True), horizon
+
+
+def _nearest_median(group: np.ndarray, bucket: np.ndarray, values: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Of the ``chosen`` rows, per (group, bucket) the first row whose value is nearest the bucket's median."""
+    rows = np.flatnonzero(chosen)
+    # One integer key per bucket, as categorical codes: pandas groups by them without hashing again.
+    bucket = bucket[rows]
+    key, buckets = pd.factorize(group[rows] * (int(bucket.max(initial=0)) + 1) + bucket)
+    by = pd.Categorical.from_codes(key, categories=pd.RangeIndex(len(buckets)), validate=False)
+    v = values[rows]
+    median = pd.Series(v).groupby(by, observed=False).median().to_numpy()
+    distance = np.abs(v - median[key])
+    nearest = np.flatnonzero(distance == pd.Series(distance).groupby(by, observed=False).min().to_numpy()[key])
+    _, first = np.unique(key[nearest], return_index=True)  # the first in log order of each bucket
+    return rows[nearest[first]]

@@ -68,10 +68,15 @@ class AccuracyCollapse(Rule):
     def _collapse(self, values: np.ndarray, final: bool) -> int | None:
         base = float(values[0])
         peak = np.maximum.accumulate(values)
-        for i in range(2, len(values)):
+        # What a collapse needs at evaluation i, for all of them at once (a Python loop over every
+        # evaluation of a long run costs); the full test below runs only where that holds.
+        at = np.arange(2, len(values))
+        gains = peak[at - 1] - base
+        drop = (np.maximum(values[at - 1], values[at - 2]) >= base + 0.75 * gains) & (values[at] <= base + 0.25 * gains)
+        stuck = (values[at] <= base + 0.35 * gains) & (values[at - 1] != values[at])
+        for i in at[(gains >= self.learnt) & (drop | stuck)]:
+            i = int(i)
             gain = peak[i - 1] - base
-            if gain < self.learnt:
-                continue
             high = max(values[i - 1], values[i - 2]) >= base + 0.75 * gain
             low = values[i] <= base + 0.25 * gain
             later = values[i + 1:i + 1 + self.hold]

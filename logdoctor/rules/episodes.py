@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from logdoctor.series import Series
+from logdoctor.series import Series, trailing_median
 
 REFERENCE_WINDOW = 5
 
@@ -58,16 +57,12 @@ def find_explosion(series: Series, factor: float, hold_factor: float, hold: int,
     settled, settled_values = settled[keep], settled_values[keep]
     reference_at = _reference(settled_values, settled, len(values))
     start_level = values[finite][0] if finite.any() else np.nan
-    n = len(values)
-    for i in range(1, n):
-        if not finite[i]:
-            growth = _growth_before(values, i, nan_growth)
-            if growth is not None:
-                return _episode(values, growth, i, reference_at)
-            return None  # a nan with no growth before it is not a blow-up
-        ref = reference_at[i]
-        if not (ref > 0) or values[i] < factor * ref or values[i] < start_level:
-            continue
+    # Values from the second up to the first non-finite one that jump far above their reference
+    # (in numpy: a Python loop over every value would cost more than all the other rules).
+    stop = first_nonfinite(values, 1)
+    jumps = (reference_at > 0) & ~(values < factor * reference_at) & ~(values < start_level)
+    for i in np.flatnonzero(jumps[1:stop]) + 1:
+        i, ref = int(i), reference_at[i]
         later = settled[settled > i][:hold]
         ends = first_nonfinite(values, i + 1)
         if ends is not None and (len(later) < hold or ends <= later[-1]):
@@ -80,13 +75,16 @@ def find_explosion(series: Series, factor: float, hold_factor: float, hold: int,
         complete = ends is not None or len(later) == hold or (final and len(later) > 0)
         if held and complete:
             return _episode(values, _walk_back(values, i, ref), i, reference_at)
-    return None
+    if stop is not None:
+        growth = _growth_before(values, stop, nan_growth)
+        if growth is not None:
+            return _episode(values, growth, stop, reference_at)
+    return None  # a nan with no growth before it is not a blow-up
 
 
 def _reference(settled_values: np.ndarray, settled: np.ndarray, n: int) -> np.ndarray:
     """For each of ``n`` values, the median of the ``REFERENCE_WINDOW`` settled values before it."""
-    medians = np.concatenate(([np.nan], pd.Series(settled_values).rolling(REFERENCE_WINDOW, min_periods=1)
-                              .median().to_numpy()))
+    medians = np.concatenate(([np.nan], trailing_median(settled_values, REFERENCE_WINDOW)))
     return medians[np.searchsorted(settled, np.arange(n), side="left")]
 
 

@@ -28,12 +28,11 @@ import dataclasses
 from typing import Iterator
 
 import numpy as np
-import pandas as pd
 
 from logdoctor.model import Finding, Severity
 from logdoctor.rules.base import Rule
 from logdoctor.rules.loss_explosion import explosion_lines
-from logdoctor.series import Run, fmt, trailing_median
+from logdoctor.series import Run, expanding_median, fmt, trailing_median
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,13 +66,17 @@ class LossDivergence(Rule):
             smooth = trailing_median(v, self.window)
             first, start = float(v[0]), float(np.median(v[:3]))
             best = np.minimum.accumulate(smooth)
-            # Typical scatter around the trailing median so far: a climb must stand out of the noise.
-            scatter = pd.Series(np.abs(v - smooth)).expanding().median().to_numpy()
-            up = ((smooth >= self.ratio * best) & (smooth - best >= self.lost * (start - best))
-                  & (smooth - best >= self.noise * scatter)) \
-                | (smooth >= self.above_start * first) \
-                | ((best <= 0.5 * start) & (smooth >= self.unlearn * start))
+            climbed = (smooth >= self.ratio * best) & (smooth - best >= self.lost * (start - best))
+            up = (smooth >= self.above_start * first) | ((best <= 0.5 * start) & (smooth >= self.unlearn * start))
             up[: self.window] = False
+            # A climb must also stand out of the noise: the typical scatter around the trailing median so
+            # far.  That only decides where a climb is not up anyway (rarely anywhere), so the costly
+            # running median is taken only there.
+            decides = np.flatnonzero(climbed & ~up)
+            decides = decides[decides >= self.window]
+            if len(decides):
+                scatter = expanding_median(np.abs(v - smooth), decides)
+                up[decides] = smooth[decides] - best[decides] >= self.noise * scatter
             runs = np.convolve(up.astype(int), np.ones(self.hold, dtype=int), mode="valid")
             confirmed = np.flatnonzero(runs == self.hold)
             if not len(confirmed) or first <= 0:

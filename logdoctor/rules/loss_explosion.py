@@ -49,12 +49,19 @@ class LossExplosion(Rule):
         "Iteration 30, loss = 1.6\nIteration 40, loss = 1.5\nIteration 50, loss = 1.4\n",
     )
 
-    def episodes(self, run: Run) -> Iterator[tuple[Series, Explosion]]:
-        """The first blow-up of the loss of each run segment (the training loss; else validation)."""
+    def episodes(self, run: Run) -> list[tuple[Series, Explosion]]:
+        """The first blow-up of the loss of each run segment (the training loss; else validation).
+
+        Worked out once per run and thresholds: this rule and the ones deferring to it ask alike."""
+        return run.memo(("loss-explosion", self), self._episodes)
+
+    def _episodes(self, run: Run) -> list[tuple[Series, Explosion]]:
+        found = []
         for series in run.loss("train") or run.loss("val"):
             episode = find_explosion(series, self.factor, self.hold_factor, self.hold, run.final, self.nan_growth)
             if episode is not None:
-                yield series, episode
+                found.append((series, episode))
+        return found
 
     def check(self, run: Run) -> Iterator[Finding]:
         for series, episode in self.episodes(run):

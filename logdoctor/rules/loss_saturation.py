@@ -63,6 +63,8 @@ class LossSaturation(Rule):
             if "loss" not in series.name:
                 continue
             values = series.values
+            if not ((values >= 0.99 * min(CLAMPS)) & (values <= 1.01 * max(CLAMPS))).any():
+                continue  # most losses never come near a clamp: one pass says so, rather than five
             for clamp in CLAMPS:
                 at = np.flatnonzero(np.isfinite(values) & (np.abs(values - clamp) <= clamp * 1e-4))
                 if len(at) < self.repeats:
@@ -83,17 +85,29 @@ class LossSaturation(Rule):
         with np.errstate(invalid="ignore"):  # inf - inf: not finite, so not "same" anyway
             same = np.isfinite(values[1:]) & (np.abs(values[1:] - values[:-1]) <= np.abs(values[1:]) * 1e-4)
         runs = np.convolve(same.astype(int), np.ones(self.repeats - 1, dtype=int), mode="valid")
-        for k in np.flatnonzero(runs == self.repeats - 1):
+        stuck = np.flatnonzero(runs == self.repeats - 1)
+        # A loss printed with few digits repeats all the time: narrow the places down in numpy.
+        # Stuck there from the start is no-learning's case; pinned means it had learnt: an earlier
+        # value below half the stuck one (fmin: a nan is never below anything).
+        earlier = np.concatenate(([np.nan], np.fmin.accumulate(values)[:-1]))
+        stuck = stuck[earlier[stuck] < 0.5 * values[stuck]]
+        clamped = [value for value in np.unique(values[stuck]) if _clamp_fraction(float(value)) is not None]
+        for k in stuck[np.isin(values[stuck], clamped)]:
             value = float(values[k])
-            if not (values[:k] < 0.5 * value).any():
-                continue  # stuck there from the start is no-learning's case; pinned means it had learnt
-            for clamp in CLAMPS:
-                fraction = value / clamp
-                if any(abs(fraction - f) <= 1e-3 * f for f in FRACTIONS):
-                    i = int(index[k])
-                    yield self.finding(
-                        f"{series.label} is stuck at {value:g} = {fraction:.3g} x {clamp:g} (a clamp) from "
-                        f"{series.where(i)} for {self.repeats}+ evaluations: one class answered for every input",
-                        series=series, index=i, evidence=series.lines[index[k:k + self.repeats]],
-                        values=[("clamp", clamp), ("fraction", fraction)])
-                    return
+            clamp, fraction = _clamp_fraction(value)
+            i = int(index[k])
+            yield self.finding(
+                f"{series.label} is stuck at {value:g} = {fraction:.3g} x {clamp:g} (a clamp) from "
+                f"{series.where(i)} for {self.repeats}+ evaluations: one class answered for every input",
+                series=series, index=i, evidence=series.lines[index[k:k + self.repeats]],
+                values=[("clamp", clamp), ("fraction", fraction)])
+            return
+
+
+def _clamp_fraction(value: float) -> tuple[float, float] | None:
+    """The first clamp of which ``value`` is one of the ``FRACTIONS``, and that fraction."""
+    for clamp in CLAMPS:
+        fraction = value / clamp
+        if any(abs(fraction - f) <= 1e-3 * f for f in FRACTIONS):
+            return clamp, fraction
+    return None

@@ -57,8 +57,11 @@ class NoLearning(Rule):
             k = max(1, len(values) // 10)
             begin = float(np.median(values[1:1 + k]))
             end = float(np.median(values[-k:]))
+            if begin <= 0 or end < begin * (1 - self.improvement):
+                continue
+            # Only now the best level (a median over a tenth of the run at every point: costly on long runs).
             best = float(np.min(trailing_median(values[1:], max(3, k))))
-            if begin <= 0 or end < begin * (1 - self.improvement) or best < begin * (1 - 2 * self.improvement):
+            if best < begin * (1 - 2 * self.improvement):
                 continue
             classes = round(math.exp(end)) if 0.5 < end < 12 else None
             if classes and classes > 20:

@@ -78,7 +78,8 @@ class SuddenNan(Rule):
                 continue
             yield self.finding(
                 f"{series.label} turned {fmt(series.values[i])} at {series.where(i)} right after "
-                f"{fmt(before[-1])}, with no growth before it ({i} finite values, median {fmt(float(np.median(before)))})",
+                f"{fmt(before[-1])}, with no growth before it ({i} finite values, "
+                f"median {fmt(float(np.median(before)))})",
                 series=series, index=i, evidence=[series.lines[i - 1], series.lines[i]],
                 values=[("last_finite", before[-1]), ("median_before", float(np.median(before)))])
 

@@ -1,0 +1,271 @@
+"""The fast paths of the engine give exactly what the plain pandas / loop versions gave.
+
+Grouping, compaction, the running medians and the candidate filters of the rules were rewritten
+for speed on tables of millions of rows; each is checked here against the straightforward version
+it replaced (kept below as the reference), on random inputs with ties, gaps, nan and inf.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from logdoctor import table as tables
+from logdoctor.engine import Analyzer, select_rules
+from logdoctor.rules.accuracy_collapse import AccuracyCollapse
+from logdoctor.rules.episodes import _growth_before, _reference, _walk_back, find_explosion, first_nonfinite
+from logdoctor.rules.loss_saturation import CLAMPS, FRACTIONS, LossSaturation
+from logdoctor.series import Series, expanding_median, trailing_median
+from logdoctor.sources import blocks_from_chunks
+
+# ---------------------------------------------------------------- the reference versions
+
+
+def reference_series_codes(frame: pd.DataFrame) -> np.ndarray:
+    keys = [name for name in tables.SERIES_KEY if name in ("segment", "phase", "name") or frame[name].notna().any()]
+    return frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+
+
+def reference_compact(frame: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, int]:
+    metric = (frame["kind"] == "metric").to_numpy()
+    group = reference_series_codes(frame)
+    share = max(budget // max(int(group.max()) + 1 if len(group) else 1, 1), 100)
+    head, tail, buckets = share // 10, share // 2, share // 5
+    position = pd.Series(group).groupby(group).cumcount().to_numpy()
+    size = np.bincount(group)[group]
+    values = frame["value"].to_numpy()
+    bad = ~np.isfinite(values)
+    first_bad = np.zeros(len(frame), dtype=bool)
+    if bad.any():
+        rank = pd.Series(group[bad]).groupby(group[bad]).cumcount().to_numpy()
+        first_bad[np.flatnonzero(bad)[rank < head]] = True
+    keep = ~metric | first_bad | (position < head) | (position >= size - tail)
+    middle = ~keep
+    lines = frame["line"].to_numpy()
+    horizon = int(lines[middle].max()) + 1 if middle.any() else 0
+    if middle.any():
+        span = np.maximum(size - head - tail, 1)
+        bucket = (position - head) * buckets // span
+        middle &= ~bad
+        sub = pd.DataFrame({"g": group[middle], "b": bucket[middle], "v": values[middle], "i": np.flatnonzero(middle)})
+        sub["d"] = (sub["v"] - sub.groupby(["g", "b"], sort=False)["v"].transform("median")).abs()
+        nearest = sub.groupby(["g", "b"], sort=False)["d"].idxmin().to_numpy()
+        keep[sub["i"].to_numpy()[nearest]] = True
+    return frame[keep].reset_index(drop=True), horizon
+
+
+def reference_explosion(series, factor, hold_factor, hold, final, nan_growth):
+    """find_explosion as a loop over every value."""
+    values = series.values
+    finite = np.isfinite(values)
+    if finite.sum() < 2 and first_nonfinite(values) is None:
+        return None
+    settled, settled_values = series.settled_values()
+    keep = np.isfinite(settled_values)
+    settled, settled_values = settled[keep], settled_values[keep]
+    reference_at = _reference(settled_values, settled, len(values))
+    start_level = values[finite][0] if finite.any() else np.nan
+    for i in range(1, len(values)):
+        if not finite[i]:
+            growth = _growth_before(values, i, nan_growth)
+            return None if growth is None else (growth, i)
+        ref = reference_at[i]
+        if not (ref > 0) or values[i] < factor * ref or values[i] < start_level:
+            continue
+        later = settled[settled > i][:hold]
+        ends = first_nonfinite(values, i + 1)
+        if ends is not None and (len(later) < hold or ends <= later[-1]):
+            later = later[later < ends]
+        else:
+            ends = None
+        held = bool(np.all(series.printed[later] >= max(hold_factor * ref, 0.5 * start_level)))
+        if held and (ends is not None or len(later) == hold or (final and len(later) > 0)):
+            return _walk_back(values, i, ref), i
+    return None
+
+
+def reference_collapse(rule, values, final):
+    """AccuracyCollapse._collapse as a loop over every evaluation."""
+    base = float(values[0])
+    peak = np.maximum.accumulate(values)
+    for i in range(2, len(values)):
+        gain = peak[i - 1] - base
+        if gain < rule.learnt:
+            continue
+        high = max(values[i - 1], values[i - 2]) >= base + 0.75 * gain
+        low = values[i] <= base + 0.25 * gain
+        later = values[i + 1:i + 1 + rule.hold]
+        if high and low and (len(later) == rule.hold or (final and len(later) > 0)):
+            if (later <= base + 0.5 * gain).all():
+                return i
+        same = values[i:i + rule.pinned]
+        if len(same) == rule.pinned and np.ptp(same) == 0 and values[i] <= base + 0.35 * gain \
+                and values[i - 1] != values[i]:
+            return i
+    return None
+
+
+def reference_pinned(rule, values):
+    """The place LossSaturation._pinned reports, as a loop over every stuck place."""
+    same = np.isfinite(values[1:]) & (np.abs(values[1:] - values[:-1]) <= np.abs(values[1:]) * 1e-4)
+    runs = np.convolve(same.astype(int), np.ones(rule.repeats - 1, dtype=int), mode="valid")
+    for k in np.flatnonzero(runs == rule.repeats - 1):
+        value = float(values[k])
+        if not (values[:k] < 0.5 * value).any():
+            continue
+        for clamp in CLAMPS:
+            fraction = value / clamp
+            if any(abs(fraction - f) <= 1e-3 * f for f in FRACTIONS):
+                return int(k), clamp, fraction
+    return None
+
+
+# ---------------------------------------------------------------- random inputs
+
+
+def random_table(rng: np.random.Generator, rows: int) -> pd.DataFrame:
+    """A long table: a few metric series of very different lengths (with nan/inf), and notes."""
+    names = rng.choice(["loss", "accuracy", "lr", "loss_reg", "debug.forward.top", "snapshot"], rows,
+                       p=[0.4, 0.15, 0.2, 0.1, 0.1, 0.05])
+    kind = np.where(names == "snapshot", "note", "metric")
+    values = np.round(rng.lognormal(0, 1, rows), int(rng.integers(1, 4)))  # rounding: ties in the buckets
+    values[rng.random(rows) < 0.01] = np.nan
+    values[rng.random(rows) < 0.005] = np.inf
+    output = [int(o) if n == "loss_reg" else None for n, o in zip(names, rng.integers(0, 2, rows))]
+    layer = [str(x) if n.startswith("debug.") else None for n, x in zip(names, rng.choice(["ip1", "ip2"], rows))]
+    return tables.frame_from_columns({
+        "line": list(range(1, rows + 1)), "name": [str(n) for n in names], "value": values.tolist(),
+        "kind": kind.tolist(), "phase": rng.choice(["train", "test"], rows, p=[0.8, 0.2]).tolist(),
+        "segment": np.sort(rng.integers(0, 2, rows)).tolist(), "output": output, "layer": layer,
+        "step": [int(s) if s % 7 else None for s in range(rows)], "text": [""] * rows,
+    })
+
+
+def random_series(rng: np.random.Generator, n: int, values: np.ndarray | None = None) -> Series:
+    if values is None:
+        values = rng.lognormal(0, 0.3, n) * np.where(rng.random(n) < 0.05, rng.choice([5.0, 30.0, 300.0], n), 1.0)
+        values[rng.random(n) < 0.02] = rng.choice([np.nan, np.inf], 1)[0]
+    index = np.arange(n)
+    return Series(0, "train", "loss", None, None, None, index + 1, index, index.astype(float), np.full(n, np.nan),
+                  values, values, np.full(n, np.nan))
+
+
+# ---------------------------------------------------------------- the tests
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_series_codes_number_series_as_a_pandas_groupby(seed):
+    frame = random_table(np.random.default_rng(seed), 3000)
+    assert np.array_equal(tables.series_codes(frame), reference_series_codes(frame))
+    assert len(tables.series_codes(frame.iloc[:0])) == 0
+
+
+def test_series_codes_renumber_before_the_key_number_overflows():
+    rows = 1500  # every key part distinct on every row: 1501^6 x 4 does not fit in 62 bits
+    frame = tables.frame_from_columns({
+        "line": list(range(rows)), "segment": list(range(rows)), "name": [f"m{i}" for i in range(rows)],
+        "output": list(range(rows)), "net": list(range(rows)), "layer": [f"l{i}" for i in range(rows)],
+        "blob": [f"b{i}" for i in range(rows)], "phase": ["train", "val", "test"] * (rows // 3),
+        "value": [1.0] * rows})
+    assert np.array_equal(tables.series_codes(frame), reference_series_codes(frame))
+    assert np.array_equal(tables.series_codes(frame), np.arange(rows))
+
+
+@pytest.mark.parametrize("seed,budget", [(0, 300), (1, 1000), (2, 2000), (3, 5000), (4, 700), (5, 100_000)])
+def test_compact_keeps_the_rows_the_pandas_version_kept(seed, budget):
+    frame = random_table(np.random.default_rng(seed), 20_000)
+    compacted, horizon = tables.compact(frame, budget)
+    expected, expected_horizon = reference_compact(frame, budget)
+    assert horizon == expected_horizon
+    pd.testing.assert_frame_equal(compacted, expected)
+    groups = tables.grouping(tables.series_codes(frame))
+    pd.testing.assert_frame_equal(tables.compact(frame, budget, groups=groups)[0], expected)
+
+
+@pytest.mark.parametrize("big", [False, True])  # codes that fit in 16 bits are sorted another way
+def test_grouping_keeps_log_order_within_a_code(big):
+    codes = np.array([3, 1, 3, 0, 1, 3, 7, 0]) + (70_000 if big else 0)
+    groups = tables.grouping(codes)
+    assert groups.order.tolist() == [3, 7, 1, 4, 0, 2, 5, 6] and groups.starts.tolist() == [0, 2, 4, 7]
+    assert groups.positions.tolist() == [0, 0, 1, 0, 1, 2, 0, 1]
+    assert tables.grouping(codes[:0]).positions.tolist() == []
+
+
+def test_running_medians_are_the_pandas_ones():
+    rng = np.random.default_rng(7)
+    for trial in range(1500):
+        n, window = int(rng.integers(0, 150)), int(rng.integers(1, 40))
+        values = rng.normal(size=n) * 10.0 ** rng.integers(-5, 5, n)
+        if trial % 3 == 0:
+            values = rng.integers(0, 5, n).astype(float)  # ties
+        if trial % 5 == 1 and n:
+            values[rng.integers(0, n, 2)] = rng.choice([np.inf, -np.inf, np.nan], 2)
+        expected = pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
+        assert np.array_equal(trailing_median(values, window), expected, equal_nan=True), (n, window)
+        at = np.sort(rng.choice(n, size=min(n, int(rng.integers(0, 8))), replace=False)) if n else np.zeros(0, int)
+        if trial % 4 == 0 and n:
+            at = np.arange(n)  # every place: pandas' expanding median itself
+        expected = pd.Series(values).expanding().median().to_numpy()[at]
+        assert np.array_equal(expanding_median(values, at), expected, equal_nan=True), (n, at)
+
+
+def test_a_long_run_is_cut_into_chunks_without_changing_the_medians():
+    values = np.random.default_rng(8).random(200_000)
+    for window in (5, 15, 16):
+        expected = pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
+        assert np.array_equal(trailing_median(values, window), expected)
+
+
+def test_find_explosion_finds_what_the_loop_over_every_value_found():
+    rng = np.random.default_rng(9)
+    for trial in range(400):
+        series = random_series(rng, int(rng.integers(2, 300)))
+        final, factor = bool(trial % 2), float(rng.choice([3.0, 10.0]))
+        episode = find_explosion(series, factor, 3.0, 3, final, 10.0)
+        expected = reference_explosion(series, factor, 3.0, 3, final, 10.0)
+        assert (None if episode is None else (episode.start, episode.proof)) == expected
+
+
+def test_accuracy_collapse_finds_what_the_loop_over_every_evaluation_found():
+    rng = np.random.default_rng(10)
+    rule = AccuracyCollapse()
+    for trial in range(400):
+        n = int(rng.integers(3, 120))
+        level = np.where(np.arange(n) < rng.integers(0, n), rng.uniform(0.6, 0.9), rng.uniform(0.05, 0.3))
+        values = np.round(np.clip(level + rng.normal(0, 0.05, n), 0, 1), int(rng.integers(1, 3)))
+        values[0] = round(float(rng.uniform(0, 0.3)), 2)
+        final = bool(trial % 2)
+        assert rule._collapse(values, final) == reference_collapse(rule, values, final)
+
+
+def test_loss_saturation_pins_where_the_loop_over_every_stuck_place_pinned():
+    rng = np.random.default_rng(11)
+    rule = LossSaturation()
+    stuck_levels = [0.75 * 16.1181, 0.5 * 87.3365, 2.0, 1.0]
+    for _ in range(300):
+        n = int(rng.integers(3, 80))
+        values = np.round(rng.lognormal(0, 1, n), int(rng.integers(0, 3)))
+        at = int(rng.integers(0, n))
+        values[at:at + int(rng.integers(1, 6))] = rng.choice(stuck_levels)
+        values[rng.random(n) < 0.05] = np.nan
+        found = list(rule._pinned(random_series(rng, n, values)))
+        expected = reference_pinned(rule, values)
+        assert (found[0].line - 1 if found else None) == (None if expected is None else expected[0])
+        if found:
+            assert dict(found[0].values) == {"clamp": expected[1], "fraction": expected[2]}
+
+
+def test_rules_on_a_table_give_the_same_findings_as_a_stream_compacted_many_times():
+    """Compaction with the codes the rules worked out (the analyzer's way) changes nothing reported."""
+    text = "".join(f"I0101 00:00:00.0 1 solver.cpp:218] Iteration {i * 10}, loss = "
+                   f"{2.3 - 0.0004 * i if i < 3000 else (2.3 * 1.5 ** (i - 3000) if i < 3040 else float('nan'))}\n"
+                   for i in range(3100))
+    answers = []
+    for max_rows in (10**9, 2000, 600):
+        analyzer = Analyzer(select_rules(), max_rows=max_rows, piece_rows=100)
+        for block in blocks_from_chunks([text.encode()]):
+            analyzer.feed(block)
+        analyzer.close()
+        answers.append([(f.code, f.line) for f in analyzer.report().findings])
+    assert answers[0] and answers[0] == answers[1] == answers[2]
