@@ -147,7 +147,7 @@ class TableStream:
         frame = table.frame_from_arrays(arrays)
         if not len(frame):
             return frame
-        frame["segment"] = self._segments(frame)
+        frame["segment"] = self._segments(frame, arrays["name"])
         return frame
 
     def _keep(self, batch: Batch, rank: int) -> None:
@@ -221,7 +221,7 @@ class TableStream:
         unknown_lines = [current.line_of(i) for i in unknown] if unknown else []
         self._account(block, row_lines, unknown_lines)
 
-    def _segments(self, frame: pd.DataFrame) -> np.ndarray:
+    def _segments(self, frame: pd.DataFrame, names: pd.Categorical) -> np.ndarray:
         """Number the runs in a log: a series whose training step or epoch goes back starts a new one.
 
         Each series is compared with itself, because multi-GPU forks print one series a step
@@ -231,9 +231,9 @@ class TableStream:
         """
         train = (frame["phase"] == "train").to_numpy() & (frame["kind"] == "metric").to_numpy()
         train_rows = np.flatnonzero(train)
-        codes, series = pd.factorize(frame["name"].to_numpy()[train_rows])
+        codes, series = names.codes[train_rows], names.categories  # the frame's names, as codes
         # small codes sort by radix: the rows of each series together, in order
-        codes = codes.astype(np.int16) if len(series) < 2**15 else codes
+        codes = codes.astype(np.int16) if len(series) < 2**15 else codes.astype(np.int64)
         candidates: dict[int, int] = {}  # row -> row of the same series before it (-1: in an earlier block)
         for column, last in (("step", self.last_step), ("epoch", self.last_epoch)):
             values = frame[column].to_numpy(dtype="float64", na_value=np.nan)[train_rows]

@@ -71,7 +71,8 @@ def frame_from_columns(columns: dict[str, object]) -> pd.DataFrame:
 
 # Tables are put together as arrays, one per column, and become a DataFrame once: a numpy array of the
 # column's type; for a nullable integer column a masked array (masked: missing); for a categorical one
-# the integer codes of its categories (``PHASES``, ``KINDS``).
+# the integer codes of its categories (``PHASES``, ``KINDS``).  ``name`` is a pandas Categorical until
+# then (a parser may give it as ``(codes, names)``): a few names on many rows, grouped without hashing.
 
 def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
     """Every column of the schema as an array (lists converted, missing columns filled with their default)."""
@@ -81,6 +82,8 @@ def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
         values = columns.get(name)
         if values is None:
             arrays[name] = _default_array(name, dtype, n)
+        elif name == "name":
+            arrays[name] = _names(values)
         elif not isinstance(values, list):
             arrays[name] = values if dtype != "Int64" or isinstance(values, np.ma.MaskedArray) else np.ma.MaskedArray(
                 values.astype(np.int64, copy=False), mask=np.zeros(n, dtype=bool))
@@ -91,10 +94,24 @@ def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
             arrays[name] = pd.Categorical(values, dtype=dtype).codes
         elif dtype == "object":
             arrays[name] = np.empty(n, dtype=object)
-            arrays[name][:] = _shared(values) if name == "name" else values  # a few names: one object each
+            arrays[name][:] = values
         else:
             arrays[name] = np.asarray(values, dtype=dtype)
     return arrays
+
+
+def _names(values: object) -> pd.Categorical:
+    """Names as a Categorical whose categories are Python strings (pandas would infer its own string
+    dtype for some, and categoricals of different dtypes do not concatenate)."""
+    if isinstance(values, pd.Categorical):
+        if values.categories.dtype == object:
+            return values
+        codes, names = values.codes, values.categories
+    elif isinstance(values, tuple):  # (codes, distinct names)
+        codes, names = values
+    else:
+        codes, names = pd.factorize(pd.Index(values, dtype=object))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
 
 
 def concat_arrays(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -105,6 +122,8 @@ def concat_arrays(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
+    if isinstance(arrays[0], pd.Categorical):
+        return pd.api.types.union_categoricals(arrays)
     if isinstance(arrays[0], np.ma.MaskedArray):
         return np.ma.MaskedArray(np.concatenate([a.data for a in arrays]),
                                  mask=np.concatenate([np.ma.getmaskarray(a) for a in arrays]))
@@ -119,6 +138,10 @@ def merge_arrays(columns: dict[str, np.ndarray], rows: dict[str, np.ndarray]) ->
 
 
 def _insert(values: np.ndarray, where: np.ndarray, more: np.ndarray) -> np.ndarray:
+    if isinstance(values, pd.Categorical):
+        both = pd.api.types.union_categoricals([values, more])
+        codes = np.insert(both.codes[:len(values)], where, both.codes[len(values):])
+        return pd.Categorical.from_codes(codes, dtype=both.dtype)
     if isinstance(values, np.ma.MaskedArray):
         return np.ma.MaskedArray(np.insert(values.data, where, more.data),
                                  mask=np.insert(np.ma.getmaskarray(values), where, np.ma.getmaskarray(more)))
@@ -145,11 +168,22 @@ def frame_from_arrays(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
             data[name] = pd.arrays.IntegerArray(values.data.astype(np.int64, copy=False), np.ma.getmaskarray(values))
         elif isinstance(dtype, pd.CategoricalDtype):
             data[name] = pd.Categorical.from_codes(values, dtype=dtype)
+        elif name == "name":
+            data[name] = pd.Series(name_objects(values), dtype=object, copy=False)
         elif dtype == "object":  # a Series: pandas would infer a string dtype from an object array
             data[name] = pd.Series(values, dtype=object, copy=False)
         else:
             data[name] = np.asarray(values, dtype=dtype)
     return pd.DataFrame(data, copy=False)
+
+
+def name_objects(names: pd.Categorical) -> np.ndarray:
+    """The names as an object array: each distinct name one string object."""
+    labels = np.asarray(names.categories, dtype=object)
+    objects = labels[names.codes] if len(labels) else np.full(len(names), None, dtype=object)
+    if len(labels) and (names.codes < 0).any():
+        objects[names.codes < 0] = None
+    return objects
 
 
 def _default_array(name: str, dtype: object, n: int) -> np.ndarray:

@@ -350,7 +350,7 @@ class CaffeLineParser:
         lines = where + block.first if block.physical is None else np.asarray(block.physical, dtype=np.int64)[where]
         columns = dict(
             line=lines, seconds=seconds[where], value=np.frombuffer(value, np.float64),
-            name=np.asarray(names, dtype=object)[np.frombuffer(name, np.int32)],
+            name=(np.frombuffer(name, np.int32), names),
             step=_masked(step, step_known), phase=np.frombuffer(phase, np.int8),
             output=_masked(output, output_known), net=_masked(net, net_known),
             weight=np.frombuffer(weight, np.float64),
