@@ -16,9 +16,12 @@ import codecs
 import gzip
 import io
 import os
+import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress, filterfalse
+from operator import itemgetter, ne
 from typing import BinaryIO, Iterator
 
 import regex
@@ -27,12 +30,12 @@ from logdoctor.model import UsageError
 
 CHUNK_SIZE = 1 << 22
 
-ANSI = regex.compile(
+ANSI = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI: colours, cursor moves, erase line
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks (no further than the line end)
     r"|\x1b[@-Z\\-_]"                    # two-byte escapes
 )
-REDRAW = regex.compile(r"(\r|\x08+)")
+BACKSPACES = re.compile(r"(\x08+)")
 
 
 @dataclass
@@ -49,6 +52,8 @@ class Block:
     last: int
     physical: list[int] | None = None
     open_end: bool = False   # the last physical line goes on in the next block (live redraws)
+    _window: tuple | None = field(default=None, init=False, repr=False, compare=False)  # see run_of
+    _cursor: tuple[int, int] = field(default=(0, 0), init=False, repr=False, compare=False)  # a line, its offset
 
     @cached_property
     def lines(self) -> list[str]:
@@ -58,8 +63,48 @@ class Block:
         """Physical line number of logical line ``index``."""
         return self.first + index if self.physical is None else self.physical[index]
 
-    def __len__(self) -> int:
+    @cached_property
+    def _count(self) -> int:
         return self.text.count("\n")
+
+    def __len__(self) -> int:  # asked for several times per block: the text is counted once
+        return self._count
+
+    def run_of(self, shape: re.Pattern, start: int) -> list[list[str]]:
+        """The groups of the lines from ``start`` on that have ``shape``, up to the first that has not, as
+        columns (one list per group; no list when the line ``start`` has not that shape).
+
+        ``shape`` is a ``re.MULTILINE`` pattern ``^(?:…|.*)$`` that never reads a newline and whose
+        first group is set on the lines of that shape only.  A redrawn bar makes thousands of such
+        lines: one ``findall`` reads a window of the text in C, each window twice as long as the last
+        (up to a limit).  The last window is kept: a later call that starts inside it reads no line again.
+        """
+        lines, text = self.lines, self.text
+        at, pos = self._cursor
+        if start < at:
+            at, pos = 0, 0
+        pos += sum(map(len, lines[at:start])) + start - at   # where line ``start`` begins in the text
+        at = start
+        self._cursor = (at, pos)   # calls come in order of their start: each line is measured once
+        found: list[tuple[str, ...]] = []
+        size = 1 << 11
+        while at < len(lines):
+            kept = self._window
+            if kept is not None and kept[0] is shape and kept[1] <= at < kept[1] + len(kept[3]):
+                end, window = kept[2], kept[3][at - kept[1]:]
+            else:
+                end = text.find("\n", pos + size)  # a window of whole lines (the text ends with a newline)
+                end = len(text) - 1 if end < 0 else end
+                window = shape.findall(text, pos, end)
+                self._window = (shape, at, end, window)
+            heads = list(map(itemgetter(0), window))
+            if "" in heads:
+                found += window[:heads.index("")]
+                break
+            found += window
+            at, pos, size = at + len(window), end + 1, min(2 * size, 1 << 16)
+        # Not zip(*found): its thousands of iterators at once would set the garbage collector going.
+        return [list(map(itemgetter(group), found)) for group in range(shape.groups)] if found else []
 
 
 def redraw_states(line: str) -> list[str]:
@@ -69,20 +114,37 @@ def redraw_states(line: str) -> list[str]:
     one); a run of k backspaces deletes k characters.  Blank and repeated states
     are dropped; a line that only ever showed blanks yields one empty state.
     """
-    states: list[str] = []
+    # What the screen showed just before each \r or run of backspaces, and at the end.
+    if "\x08" in line:
+        shown = []
+        for part in line.split("\r"):
+            cut = part.find("\x08")
+            if cut < 0:
+                shown.append(part)
+            elif part.count("\x08", cut) == len(part) - cut >= cut:
+                shown.append(part[:cut])  # a state, then backspaces that erase all of it: a progress bar
+            else:
+                shown.extend(_erased(part))
+    else:
+        shown = line.split("\r")
+    states = list(filterfalse(str.isspace, filter(None, shown)))   # what str.strip() leaves something of
+    if len(states) > 1:
+        states = list(compress(states, map(ne, states, [None, *states])))
+    return states or [""]
+
+
+def _erased(part: str) -> list[str]:
+    """What the screen showed at each run of backspaces in ``part`` (text without ``\\r``), and at its end."""
+    shown = []
     screen = ""
-    for token in REDRAW.split(line):
-        if not token:
-            continue
-        if token == "\r" or token[0] == "\x08":
-            if screen.strip() and (not states or states[-1] != screen):
-                states.append(screen)
-            screen = "" if token == "\r" else screen[: max(0, len(screen) - len(token))]
+    for token in BACKSPACES.split(part):
+        if token[:1] == "\x08":
+            shown.append(screen)
+            screen = screen[: max(0, len(screen) - len(token))]
         else:
             screen += token
-    if screen.strip() and (not states or states[-1] != screen):
-        states.append(screen)
-    return states or [""]
+    shown.append(screen)
+    return shown
 
 
 def make_block(text: str, first: int) -> Block:
@@ -92,20 +154,23 @@ def make_block(text: str, first: int) -> Block:
     count = text.count("\n")
     if "\r" not in text and "\x08" not in text and "\x1b" not in text:  # three fast scans beat one regex
         return Block(text, first, first + count - 1)
+    if "\x1b" in text:
+        text = ANSI.sub("", text)  # no escape reaches past its line end
     logical: list[str] = []
     physical: list[int] = []
     for offset, line in enumerate(text.split("\n")[:-1]):
-        if "\x1b" in line:
-            line = ANSI.sub("", line)
         if line.endswith("\r"):
             line = line.rstrip("\r")
         if "\r" in line or "\x08" in line:
             states = redraw_states(line)
+            logical.extend(states)
+            physical.extend([first + offset] * len(states))
         else:
-            states = [line]
-        logical.extend(states)
-        physical.extend([first + offset] * len(states))
-    return Block("\n".join(logical) + "\n", first, first + count - 1, physical)
+            logical.append(line)
+            physical.append(first + offset)
+    block = Block("\n".join(logical) + "\n", first, first + count - 1, physical)
+    block.lines = logical  # the states hold no newline: this is what splitting the text gives
+    return block
 
 
 CR_RUN = regex.compile(rb"\r{2,}")

@@ -468,3 +468,67 @@ ACCOUNTING = {
 def test_line_accounting_of_the_real_logs(name):
     frame, unknown = keras_only(FIXTURES / "keras" / name)
     assert (frame["line"].nunique(), len(unknown)) == ACCOUNTING[name]
+
+
+# -- bars read in bulk -----------------------------------------------------------------------------
+
+# Redrawn bars with what breaks a run of plain states: padding, a step drawn again with new values, an
+# unreadable value, nan and inf, a stub left by backspaces, another list of metrics, a count that goes
+# back, the final state drawn first as an ETA state, evaluate() after the epoch, Keras 3 bars, samples.
+EDGE_BARS = "\n".join([
+    "Epoch 1/2",
+    "\r".join([
+        "  1/10 [>.............................] - ETA: 9s - loss: 1.0000 - acc: 0.5000",
+        "  2/10 [=>............................] - ETA: 8s - loss: 0.9000 - acc: 0.5100   ",
+        "  2/10 [=>............................] - ETA: 8s - loss: 0.8000 - acc: 0.5100",
+        "  3/10 [==>...........................] - ETA: 7s - loss: 1.2.3 - acc: 0.5200",
+        "  4/10 [===>..........................] - ETA: 6s - loss: nan - acc: 0.5300",
+        "  4/1",
+        "  5/10 [====>.........................] - ETA: 5s - loss: inf - acc: 0.5400 - lr: 0.1000",
+        "  6/10 [=====>........................] - ETA: 4s - loss: 0.5000 - acc: 0.5500 - lr: 0.1000",
+        "  3/10 [==>...........................] - ETA: 9s - loss: 0.4000 - acc: 0.5600",
+        "  9/10 [=============================>] - ETA: 0s - loss: 0.3500 - acc: 0.5900",
+        " 10/10 [==============================] - ETA: 0s - loss: 0.3000 - acc: 0.6000",
+        " 10/10 [==============================] - 1s 100ms/step - loss: 0.3000 - acc: 0.6000 - val_loss: 0.2000",
+        "  1/5 [=====>........................] - ETA: 1s - loss: 0.3000 - acc: 0.6000",
+        "  2/5 [===========>..................] - ETA: 1s - loss: 0.3000 - acc: 0.6000",
+        "  5/5 [==============================] - 0s 1ms/step - loss: 0.3000 - acc: 0.6000",
+    ]),
+    "Epoch 2/2",
+    "\r".join([
+        "1/3 ━━━━━━━━━━━━━━━━━━━━ 0s 5ms/step - loss: 0.1000",
+        "2/3 ━━━━━━━━━━━━━━━━━━━━ 0s 5ms/step - loss: 0.0900",
+        "3/3 ━━━━━━━━━━━━━━━━━━━━ 0s 5ms/step - loss: 0.0800",
+        "3/3 ━━━━━━━━━━━━━━━━━━━━ 1s 5ms/step - loss: 0.0800 - val_loss: 0.0700",
+    ]),
+    "Train on 100 samples",
+    "Epoch 1/1",
+    "\r".join([
+        " 32/100 [=========>....................] - ETA: 1s - loss: 0.5000",
+        " 64/100 [==================>...........] - ETA: 0s - loss: 0.4000",
+        " 70/100 [=====================>........] - ETA: 0s - loss: 0.3900",
+        " 96/100 [============================>.] - ETA: 0s - loss: 0.3800",
+        "100/100 [==============================] - 1s 10ms/sample - loss: 0.3700",
+    ]),
+]) + "\n"
+
+
+@pytest.mark.parametrize("source", KERAS_LOGS + [EDGE_BARS, EDGE_BARS.replace("\r", "\n")],
+                         ids=[p.name for p in KERAS_LOGS] + ["edge-redrawn", "edge-one-line-each"])
+def test_bars_read_in_bulk_give_the_table_of_reading_them_state_by_state(source, monkeypatch):
+    read = [keras_only(source), keras_only(source, chunk=333)]
+    monkeypatch.setattr(keras.KerasLineParser, "_bulk", lambda self, block, index, cols: 0)
+    frame, unknown = keras_only(source)
+    for bulk_frame, bulk_unknown in read:
+        pd.testing.assert_frame_equal(bulk_frame, frame)
+        assert bulk_unknown == unknown
+
+
+def test_the_edge_bars_read_as_they_are_drawn():
+    frame, unknown = keras_only(EDGE_BARS)
+    assert unknown == []
+    first = frame[(frame["epoch"] == 1) & (frame["phase"] == "train") & frame["step"].between(1, 10)]
+    assert records(first[first["name"] == "loss"], ["step", "value"])[:3] == [[1, 1.0], [2, 0.9], [2, 0.8]]
+    assert first[first["kind"] == "note"]["text"].tolist() == ["unreadable value '1.2.3'"]
+    samples = frame[frame["line"] == 7]
+    assert samples["step"].tolist() == [1, 2, 3, 3, 4]   # 32, 64, 70, 96 and 100 samples of 32

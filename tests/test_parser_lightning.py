@@ -514,3 +514,60 @@ def test_samples_parse():
         frame, unknown = run_text(sample + "\n")
         assert unknown == [], sample
     assert lightning.sniff(list(lightning.samples)) > len(lightning.samples) * 3
+
+
+# ------------------------------------------------------------------ bars read in bulk
+
+def tqdm_state(epoch: int, n: int, total: int | str, postfix: str = "", closed: bool = True) -> str:
+    return (f"Epoch {epoch}:  {n * 100 // 50 if total != '?' else 0}%|█▏        | {n}/{total} [00:01<00:02, 3.00it/s"
+            + (f", {postfix}" if postfix else "") + ("]" if closed else ""))
+
+
+def validation_state(n: int) -> str:
+    return f"Validation DataLoader 0:  {n * 50}%|█████     | {n}/2 [00:00<00:00, 9.00it/s]"
+
+
+# A main bar with what breaks a run of plain states: no postfix yet, each step drawn twice, padding,
+# an unreadable value, another process's v_num at the same step, validation bars that advance the
+# main bar, epoch-level values that change, loss beside train_loss, a line cut at the terminal width,
+# an unknown total, a count that goes back (a new run), a reset to 0, and a key seen for the first time.
+EDGE_BARS = "\n".join([
+    "\r".join([tqdm_state(0, 0, 50), tqdm_state(0, 1, 50), tqdm_state(0, 1, 50, "loss=1.00, v_num=0")]
+              + [tqdm_state(0, n, 50, f"loss={1 - n / 100:.2f}, v_num=0") for n in range(2, 6) for _ in range(2)]
+              + [tqdm_state(0, 6, 50, "loss=nan.0, v_num=0") + "   ", tqdm_state(0, 6, 50, "loss=1.2.3, v_num=0"),
+                 tqdm_state(0, 6, 50, "loss=0.93, v_num=1"), tqdm_state(0, 7, 50, "loss=0.92, v_num=0"),
+                 tqdm_state(0, 8, 50, "loss=0.91, v_num=0", closed=False)]),
+    "\r" + validation_state(1) + "\x1b[A\r" + tqdm_state(0, 9, 50, "loss=0.90, v_num=0"),
+    "\r" + validation_state(2) + "\x1b[A\r" + tqdm_state(0, 10, 50, "loss=0.90, v_num=0"),
+    "\r".join([tqdm_state(0, n, 50, f"loss=0.8{n % 10}, v_num=0, val_loss={0.5 if n < 14 else 0.4}")
+               for n in range(11, 17)]
+              + [tqdm_state(0, 17, "?", "loss=0.70, v_num=0, val_loss=0.4"),
+                 tqdm_state(0, 50, 50, "loss=0.70, v_num=0, val_loss=0.4, train_loss_epoch=0.75")]),
+    "\r".join([tqdm_state(1, 0, 50, "loss=0.70, v_num=0, val_loss=0.4, train_loss_epoch=0.75")]
+              + [tqdm_state(1, n, 50, f"loss=0.6{n}, v_num=0, train_loss=0.5{n}, val_loss=0.4, train_loss_epoch=0.75")
+                 for n in (1, 2, 3, 3, 4, 2, 3, 4, 5)]
+              + [tqdm_state(1, n, 50, f"loss=0.5{n}, v_num=0, train_loss=0.5{n}, new_metric=0.{n}")
+                 for n in (6, 7, 8)]),
+]) + "\n"
+
+
+@pytest.mark.parametrize("source", ALL + [EDGE_BARS, EDGE_BARS.replace("\r", "\n")],
+                         ids=[p.name for p in ALL] + ["edge-redrawn", "edge-one-line-each"])
+def test_bars_read_in_bulk_give_the_table_of_reading_them_state_by_state(source, monkeypatch):
+    data = source.read_bytes() if isinstance(source, Path) else source.encode("utf-8")
+    read = [run([data]), run([data[i:i + 333] for i in range(0, len(data), 333)])]
+    monkeypatch.setattr(lightning.LightningLineParser, "_bulk", lambda self, block, index, rows: 0)
+    frame, unknown = run([data])
+    for bulk_frame, bulk_unknown in read:
+        pd.testing.assert_frame_equal(bulk_frame, frame)
+        assert bulk_unknown == unknown
+
+
+def test_the_edge_bars_read_as_they_are_drawn():
+    frame, unknown = run_text(EDGE_BARS)
+    assert unknown == []
+    first = series(frame, "loss")
+    assert first["value"].tolist()[:5] == [1.0, 0.98, 0.97, 0.96, 0.95]   # the last state of each step
+    assert frame[frame["kind"] == "note"]["text"].tolist() == ["unreadable value '1.2.3' for loss"]
+    # written when it changes, and again by the full bar that ends the epoch and by the end of a run
+    assert series(frame, "loss", "val")["value"].tolist() == [0.5, 0.4, 0.4, 0.4]

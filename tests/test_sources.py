@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from logdoctor.model import UsageError
 from logdoctor.parsing import TableStream
-from logdoctor.sources import LineSplitter, blocks_from_chunks, read_chunks, redraw_states
+from logdoctor.sources import LineSplitter, blocks_from_chunks, make_block, read_chunks, redraw_states
 
 
 def all_lines(chunks):
@@ -24,8 +27,46 @@ def test_carriage_return_redraws_become_states_of_one_physical_line():
 
 
 def test_backspace_runs_delete_characters_like_a_terminal():
-    assert redraw_states("1/3 [=>..]\x08\x08\x08\x08\x08\x08\x08\x08\x08\x08" "2/3 [==>.]") == ["1/3 [=>..]", "2/3 [==>.]"]
+    assert redraw_states("1/3 [=>..]" + "\x08" * 10 + "2/3 [==>.]") == ["1/3 [=>..]", "2/3 [==>.]"]
     assert redraw_states("loss: 0.5\x08\x08\x081.2") == ["loss: 0.5", "loss: 1.2"]
+
+
+def terminal_states(line: str) -> list[str]:
+    """What a terminal showed, one token at a time: the meaning ``redraw_states`` has to keep."""
+    states: list[str] = []
+    screen = ""
+    for token in re.split(r"(\r|\x08+)", line):
+        if token == "\r" or token.startswith("\x08"):
+            if screen.strip() and (not states or states[-1] != screen):
+                states.append(screen)
+            screen = "" if token == "\r" else screen[: max(0, len(screen) - len(token))]
+        else:
+            screen += token
+    if screen.strip() and (not states or states[-1] != screen):
+        states.append(screen)
+    return states or [""]
+
+
+@given(st.lists(st.sampled_from(["a", "bc", " ", "\t", "\r", "\x08", "\x08" * 2, "\x08" * 9, "é",
+                                 " 3/9 [=>..] - loss: 0.5", " 3/9 [=>..] - loss: 0.5" + "\x08" * 23]),
+                max_size=40).map("".join))
+def test_redraw_states_are_what_a_terminal_shows(line):
+    assert redraw_states(line) == terminal_states(line)
+
+
+def test_a_run_of_lines_of_one_shape_is_read_in_windows_as_columns():
+    lines = [f"{i}/9999 loss: {i / 7:.4f}" if i % 1000 != 999 else "other" for i in range(5000)]
+    block = make_block("\n".join(lines) + "\n", 1)
+    shape = re.compile(r"^(?:(\d+)/\d+ loss: (\S+)|.*)$", re.M)
+    for start in (0, 3, 998, 999, 1000, 2500, 4999, 1, 1):   # in order, then back
+        expected = []
+        for line in lines[start:]:
+            m = shape.match(line)
+            if not m.group(1):
+                break
+            expected.append(m.groups())
+        columns = block.run_of(shape, start)
+        assert columns == ([list(column) for column in zip(*expected)] if expected else [])
 
 
 def test_blank_and_repeated_states_are_dropped_but_a_blank_line_stays_a_line():

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import re
 from itertools import chain, repeat
+from operator import eq
 
 import regex
 
@@ -131,6 +132,54 @@ KERAS_NUMBER = regex.compile(r"[-+]?(?:\d+\.\d{4}(?:e[-+]\d+)?|nan|inf)")
 NAMES = {"acc": "accuracy", "accuracy": "accuracy", "lr": "lr", "learning_rate": "lr"}
 
 
+# The states that make up a redrawn bar, read in bulk (see ``KerasLineParser._bulk``): Keras 1/2
+# `` 82/1724 [>....] - ETA: 1:15 - loss: 2.4862 - acc: 0.1028`` and Keras 3 ``3/477 ━━━━ 1:23 176ms/step
+# - loss: 2.1``, with given metric names, maybe padded with blanks.  Each part
+# is a narrower PROGRESS part, and the shape holds the whole line, so PROGRESS reads these lines the same
+# way (and leaves only the padding).
+HOT_STATE = r" *(\d+)/(\d+)(?: \[[=>.]*\] - ETA: | ━+ )\d+(?::\d\d){0,2}s?(?: \d+(?:\.\d+)?(?:us|ms|s)/step)?"
+HOT_VALUE = r"([^\s\[]\S*)"  # PROGRESS reads a value that starts with "[" as a printed array
+HOT_KEY = re.compile(r"[A-Za-z_][^\s:]*")  # a name that cannot be read as a time per step
+_hot_shapes: dict[tuple[str, ...], re.Pattern | None] = {}
+
+
+def _hot_shape(keys: tuple[str, ...]) -> re.Pattern | None:
+    """The pattern of a bar state showing ``keys`` (see :meth:`Block.run_of`); None when they do not fit."""
+    shape = _hot_shapes.get(keys, False)
+    if shape is False:
+        if len(_hot_shapes) > 256:
+            _hot_shapes.clear()
+        metrics = "".join(f" - {re.escape(key)}: {HOT_VALUE}" for key in keys)
+        fits = all(HOT_KEY.fullmatch(key) for key in keys)
+        shape = _hot_shapes[keys] = re.compile(f"^(?:{HOT_STATE}{metrics} *|.*)$", re.M) if fits else None
+    return shape
+
+
+def _interleave(columns: list[list]) -> list:
+    """One list from equally long ones, item by item: ``[[1, 2], [3, 4]]`` gives ``[1, 3, 2, 4]``."""
+    width = len(columns)
+    out = [None] * (width * len(columns[0]))
+    for offset, column in enumerate(columns):
+        out[offset::width] = column
+    return out
+
+
+def _readable(tokens) -> bool:
+    try:
+        list(map(float, tokens))
+    except ValueError:
+        return False
+    return True
+
+
+def _first(flags, default: int) -> int:
+    """Index of the first true flag, else ``default``."""
+    flags = list(flags)
+    return flags.index(True) if True in flags else default
+
+
+
+
 def _series(key: str) -> tuple[str, str]:
     """Phase and normalised name of a metric as Keras prints it."""
     phase = "train"
@@ -154,10 +203,11 @@ class _Columns:
 
     A redrawn bar can draw a million states: one ``append`` per state here, and the expansion into
     columns runs in C (``chain``/``repeat``), where ``Rows.add`` per value would dominate the parse.
-    Keras prints no clock and none of Caffe's fields: those columns get their defaults.
+    States read in bulk come as columns already (:meth:`bulk`).  Keras prints no clock and none of
+    Caffe's fields: those columns get their defaults.
     """
 
-    __slots__ = ("states", "notes", "count", "spans")
+    __slots__ = ("states", "notes", "count", "spans", "bulk_spans", "done")
     FILLED = ("line", "epoch", "step", "phase", "name", "value", "kind", "text", "span")
 
     def __init__(self) -> None:
@@ -165,7 +215,9 @@ class _Columns:
         self.states: list[tuple] = []
         self.notes: list[tuple[int, str]] = []   # (row index, text) of the rows that are notes
         self.spans: list[tuple[int, int, tuple]] = []  # (row index, span, phases) of running means
+        self.bulk_spans: list[tuple[int, int, list]] = []  # (first row, stride, spans): a metric of a bulk
         self.count = 0
+        self.done: dict[str, list] = {name: [] for name in ("line", "epoch", "step", "phase", "name", "value")}
 
     def metrics(self, line: int, epoch, step, phases, names, values, span: int | None = None) -> None:
         if span is not None:
@@ -178,14 +230,45 @@ class _Columns:
         self.notes.append((self.count, text))
         self.metrics(line, epoch, step, (phase,), (name,), (value,))
 
+    def bulk(self, lines: list[int], epoch, steps: list, spans: list, phases, names, values: list[list]) -> None:
+        """The rows of ``len(lines)`` states showing the same metrics: per state its line, step and span
+        (the running means' batches), and one list of values per metric."""
+        self._expand()
+        width, states = len(names), len(lines)
+        done = self.done
+        done["line"] += _interleave([lines] * width)
+        done["epoch"] += [epoch] * (width * states)
+        done["step"] += _interleave([steps] * width)
+        done["phase"] += list(phases) * states
+        done["name"] += list(names) * states
+        done["value"] += _interleave(values)
+        for offset, phase in enumerate(phases):
+            if phase == "train":
+                self.bulk_spans.append((self.count + offset, width, spans))
+        self.count += width * states
+
+    def _expand(self) -> None:
+        """The state records so far as columns."""
+        states, self.states = self.states, []
+        if not states:
+            return
+        # one list per field (zip(*states) is slower on a million states)
+        lines, epochs, steps, phases, names, values = ([state[i] for state in states] for i in range(6))
+        widths = list(map(len, names))
+        done = self.done
+        done["line"] += chain.from_iterable(map(repeat, lines, widths))
+        done["epoch"] += chain.from_iterable(map(repeat, epochs, widths))
+        done["step"] += chain.from_iterable(map(repeat, steps, widths))
+        done["phase"] += chain.from_iterable(phases)
+        done["name"] += chain.from_iterable(names)
+        done["value"] += chain.from_iterable(values)
+
     def rows(self) -> Rows:
         rows = Rows()
         count = self.count
         if not count:
             return rows
-        states = self.states  # one list per field (zip(*states) is slower on a million states)
-        lines, epochs, steps, phases, names, values = ([state[i] for state in states] for i in range(6))
-        widths = list(map(len, names))
+        self._expand()
         kind, text = ["metric"] * count, [""] * count
         for index, message in self.notes:
             kind[index], text[index] = "note", message
@@ -195,12 +278,9 @@ class _Columns:
             for offset, phase in enumerate(state_phases):
                 if phase == "train":
                     span[index + offset] = batches
-        rows.columns.update(
-            line=list(chain.from_iterable(map(repeat, lines, widths))),
-            epoch=list(chain.from_iterable(map(repeat, epochs, widths))),
-            step=list(chain.from_iterable(map(repeat, steps, widths))),
-            phase=list(chain.from_iterable(phases)), name=list(chain.from_iterable(names)),
-            value=list(chain.from_iterable(values)), kind=kind, text=text, span=span)
+        for index, stride, batches in self.bulk_spans:
+            span[index:index + stride * len(batches):stride] = batches
+        rows.columns.update(self.done, kind=kind, text=text, span=span)
         for column in Rows.NAMES:
             if column not in self.FILLED:
                 rows.columns[column] = [DEFAULTS[column]] * count
@@ -227,6 +307,7 @@ class KerasLineParser:
         self.bar_target: int | None = None
         self.in_summary = ""               # in a model.summary(): "table", then "tail"
         self.layouts: dict[tuple, tuple[list[str], list[str]]] = {}   # metric keys -> phases, names
+        self.bar_keys: tuple[str, ...] | None = None   # the metrics the last training state showed
         # Redraws of one line repeat states: what was emitted for (line, test, epoch, step).
         self.emitted_key: tuple | None = None
         self.emitted: tuple | dict[str, str] = {}
@@ -235,10 +316,18 @@ class KerasLineParser:
     def feed(self, block: Block) -> Batch:
         cols = _Columns()
         unknown: list[int] = []
-        for index, text in enumerate(block.lines):
+        lines = block.lines
+        index = 0
+        while index < len(lines):
+            read = self._bulk(block, index, cols) if self.bar_keys is not None else 0
+            if read:
+                index += read
+                continue
+            text = lines[index]
             if not self._line(text, index, block, cols):
                 unknown.append(index)
             self.previous = (block.line_of(index), text)
+            index += 1
         return Batch(cols.rows(), unknown)
 
     def close(self) -> Batch:
@@ -303,6 +392,7 @@ class KerasLineParser:
             if final:
                 self._emit(cols, line, keys, tokens, self._step_now(), test=True)
         else:
+            self.bar_keys = keys
             step = self._train_state(cur, target, unit, bar is not None and bar[0] == "[")
             if final:
                 self.finished = True
@@ -313,6 +403,54 @@ class KerasLineParser:
             if glued:
                 self._nan_terminated(int(glued.group("batch")), glued.group(0), line, cols)
         return True
+
+    def _bulk(self, block: Block, index: int, cols: _Columns) -> int:
+        """Read the states of the bar being drawn from ``index`` on in bulk; how many were read (0: none).
+
+        What :meth:`_progress` and :meth:`_emit` do with each, for the states that come between the
+        first and the final one of an epoch's bar, each at a step of its own, showing the metrics of
+        the training state before (``bar_keys``) in the shape ``_hot_shape`` knows, with values
+        float() reads.
+        """
+        if self.testing or self.finished or self.epoch is None or not self.drawn:
+            return 0
+        keys = self.bar_keys
+        shape = _hot_shape(keys)
+        columns = block.run_of(shape, index) if shape is not None else []
+        if not columns:
+            return 0
+        curs, targets = list(map(int, columns[0])), list(map(int, columns[1]))
+        batches = curs if not self.samples else list(map(self._batches, curs))
+        if self.base is None or None in batches:
+            steps, marks = [None] * len(curs), curs   # what tells the steps apart is the bar's count
+        else:
+            steps = marks = [self.base + batch for batch in batches]
+        # Up to the epoch's final state, and to a state at the step of the one before (it adds changed values).
+        end = index + len(curs)
+        lines = block.physical[index:end] if block.physical is not None else list(range(block.first + index,
+                                                                                          block.first + end))
+        if (lines[0], False, self.epoch, marks[0]) == self.emitted_key:
+            return 0
+        count = min(_first(map(eq, curs, targets), len(curs)), _first(map(eq, marks[1:], marks), len(curs) - 1) + 1)
+        if not count:
+            return 0
+        try:
+            values = [list(map(float, column[:count])) for column in columns[2:]]
+        except ValueError:   # up to the first state with a value float() does not read: it makes a note
+            count = next(k for k in range(count) if not _readable(column[k] for column in columns[2:]))
+            if not count:
+                return 0
+            values = [list(map(float, column[:count])) for column in columns[2:]]
+        phases, names = self._layout(keys, test=False)
+        cols.bulk(lines[:count], self.epoch, steps[:count], batches[:count], phases, names, values)
+        last = count - 1
+        self.bar_count, self.bar_target = curs[last], targets[last]
+        self.in_epoch, self.epoch_batches = batches[last], self._batches(targets[last])
+        self.emitted_key = (lines[last], False, self.epoch, marks[last])
+        self.emitted = (keys, tuple(column[last] for column in columns[2:]))
+        self.previous = (lines[last], block.lines[index + last])
+        self.in_summary = ""
+        return count
 
     def _track_bar(self, cur: int | None, target_text: str | None) -> bool:
         """Follow the bar being drawn; True when this state starts a new one."""
@@ -390,10 +528,7 @@ class KerasLineParser:
             keys = tuple(keys[i] for i in fresh)
             tokens = tuple(tokens[i] for i in fresh)
             emitted.update(zip(keys, tokens))
-        layout = self.layouts.get((test, keys))
-        if layout is None:
-            layout = self.layouts[(test, keys)] = _layout(keys, test)
-        phases, names = layout
+        phases, names = self._layout(keys, test)
         try:
             values = list(map(float, tokens))
         except ValueError:
@@ -406,6 +541,12 @@ class KerasLineParser:
                     cols.metrics(line, self.epoch, step, (phase,), (metric,), (value,), span)
             return
         cols.metrics(line, self.epoch, step, phases, names, values, span)
+
+    def _layout(self, keys: tuple[str, ...], test: bool) -> tuple[list[str], list[str]]:
+        layout = self.layouts.get((test, keys))
+        if layout is None:
+            layout = self.layouts[(test, keys)] = _layout(keys, test)
+        return layout
 
     # -- epoch headers and callback messages ------------------------------------------------
     def _epoch_line(self, m, line: int, cols: _Columns) -> bool:

@@ -38,8 +38,9 @@ Numbering.  ``epoch`` is the epoch as printed (0-based).  ``step`` counts traini
 run: the previous epochs' batches plus the bar's count.  A finished epoch counts its bar total;
 Lightning 1.x advances the main bar through validation too (its total includes the validation
 batches), so a main-bar advance drawn right after a validation-bar state is a validation batch and
-does not count (at most as many as the validation bar drew).  A log that starts at epoch E > 0 (resumed) starts at E x the epoch's total.  An
-epoch going back, or the count going back within an epoch, starts a new run (count restarts).
+does not count (at most as many as the validation bar drew).  A log that starts at epoch E > 0
+(resumed) starts at E x the epoch's total.  An epoch going back, or the count going back within an
+epoch, starts a new run (count restarts).
 
 Which states become rows.  Lightning draws each update twice (first with the old postfix, then
 with the new one), so the last state drawn for a step is the one read (a state of another ``v_num``
@@ -64,10 +65,12 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import compress, repeat
+from operator import lt, ne, or_
 
 import regex
 
-from logdoctor.parsers.base import Batch, Rows, feed_lines, to_float
+from logdoctor.parsers.base import Batch, Rows, to_float
 from logdoctor.sources import Block
 
 name = "lightning"
@@ -174,6 +177,59 @@ LR_NAMES = regex.compile(r"lr|learning_rate|lr-\w+")
 VALIDATION_BARS = ("Validation", "Validating")
 
 
+# The main bar's states as tqdm draws them during an epoch, read in bulk (see
+# ``LightningLineParser._bulk``): ``Epoch 3:  42%|████▏     | 420/1000 [00:10<00:14, 40.1it/s,
+# loss=0.123, v_num=3]`` with given postfix keys, closed, maybe padded with blanks.  Each part is a
+# narrower TQDM_BAR part that reads no newline, so TQDM_BAR reads these lines the same way.
+HOT_BAR = r"Epoch (\d+): *(?:\d+%)?\|[^|\n]*\| *(\d+)/(\d+) \[[^,\]\n]*, *[^,\]\n]*, "
+HOT_VALUE = r"([^\s,\]]+)"
+_hot_shapes: dict[tuple[str, ...], re.Pattern] = {}
+
+
+def _hot_shape(keys: tuple[str, ...]) -> re.Pattern:
+    """The pattern of a main-bar state with these postfix keys (see :meth:`Block.run_of`): groups epoch,
+    count, total, postfix, then one value per key."""
+    shape = _hot_shapes.get(keys)
+    if shape is None:
+        if len(_hot_shapes) > 256:
+            _hot_shapes.clear()
+        postfix = ", ".join(f"{re.escape(key)}={HOT_VALUE}" for key in keys)
+        shape = _hot_shapes[keys] = re.compile(f"^(?:{HOT_BAR}({postfix})\\] *|.*)$", re.M)
+    return shape
+
+
+def _postfix_keys(postfix: str) -> tuple[str, ...] | None:
+    """The keys of a tqdm postfix ``k=v, k=v`` as :func:`_tqdm_pairs` reads them; None when a part is no such pair."""
+    parts = postfix.split(", ")
+    keys = tuple(part.partition("=")[0] for part in parts)
+    if not all("=" in part for part in parts) or any(not key or key != key.strip() for key in keys):
+        return None
+    return keys
+
+
+def _interleave(columns: list[list]) -> list:
+    """One list from equally long ones, item by item: ``[[1, 2], [3, 4]]`` gives ``[1, 3, 2, 4]``."""
+    width = len(columns)
+    out = [None] * (width * len(columns[0]))
+    for offset, column in enumerate(columns):
+        out[offset::width] = column
+    return out
+
+
+def _readable(tokens) -> bool:
+    try:
+        list(map(float, tokens))
+    except ValueError:
+        return False
+    return True
+
+
+def _first(flags, default: int) -> int:
+    """Index of the first true flag, else ``default``."""
+    flags = list(flags)
+    return flags.index(True) if True in flags else default
+
+
 # --------------------------------------------------------------------------- names and values
 
 def series_of(key: str) -> tuple[str, str] | None:
@@ -239,10 +295,23 @@ class LightningLineParser:
         self.table_rows = False
         self.dict_phase: str | None = None     # Lightning 1.x "DATALOADER:0 TEST RESULTS" dict
         self.warning_echo = False
+        self.bar_postfix: str | None = None    # the postfix of the last closed main-bar tqdm state read
 
     # -- the block loop -------------------------------------------------------------------
     def feed(self, block: Block) -> Batch:
-        return feed_lines(block, self._line)
+        rows = Rows()
+        unknown: list[int] = []
+        lines = block.lines
+        index = 0
+        while index < len(lines):
+            read = self._bulk(block, index, rows) if self.bar_postfix is not None else 0
+            if read:
+                index += read
+                continue
+            if not self._line(lines[index], block.line_of(index), rows):
+                unknown.append(index)
+            index += 1
+        return Batch(rows, unknown)
 
     def close(self) -> Batch:
         rows = Rows()
@@ -288,12 +357,96 @@ class LightningLineParser:
             if glued:
                 postfix, tail = postfix[:glued.start()], postfix[glued.start():]
         pairs = [(postfix, closed is not None, line_no)] if postfix else []
+        if postfix and closed:
+            self.bar_postfix = postfix
         held = self._main_state(int(epoch), count, int(total) if total and total != "?" else None,
                                 pairs, "tqdm", line_no, rows)
         if not tail:
             return True
         # A bar that shows no values, with other text glued after it, is left to the other parsers.
         return self._tail(tail, line_no, rows, claimed=held or bool(postfix))
+
+    def _bulk(self, block: Block, index: int, rows: Rows) -> int:
+        """Read the main bar's tqdm states from ``index`` on in bulk; how many were read (0: none).
+
+        What :meth:`_line` does with each, for the states of the epoch under way, with the postfix keys
+        of the last such state read (``bar_postfix``; all of them classified), after no validation
+        state, while the count goes on, up to a change of an epoch-level value.  Such a state is
+        held until the next step is drawn: the last state of each step becomes rows, and the last
+        state read stays held.
+        """
+        pending = self.pending
+        if (self.epoch is None or self.validation_drawn or self.validation_credit
+                or (pending is not None and (self.pending_style != "tqdm" or pending.after_validation))):
+            return 0
+        keys = _postfix_keys(self.bar_postfix)
+        if keys is None or any(key not in self.series for key in keys):
+            return 0
+        columns = block.run_of(_hot_shape(keys), index)  # epoch, count, total, postfix, then a value per key
+        if not columns:
+            return 0
+        counts, tokens = list(map(int, columns[1])), columns[4:]
+        # Up to another epoch, or a count that goes back (a new run) or is 0 (a reset before a rename).
+        count = _first(map(ne, map(int, columns[0]), repeat(self.epoch)), len(counts))
+        count = _first(map(lt, counts[:count], [max(self.last_n, 1), *counts]), count)
+        if not count:
+            return 0
+        base = self.offset + self.epoch_batches - self.last_n
+        versions = tokens[keys.index("v_num")] if "v_num" in keys else [None] * len(counts)
+        if pending is not None and (pending.step, pending.epoch, pending.version) != (base + counts[0], self.epoch,
+                                                                                       versions[0]):
+            self._flush(rows, epoch_end=False)   # the first state is another step: the held one is its last
+            pending = None
+        # Up to a change of an epoch-level value (its row is written when that state's step is done).
+        written = []   # the index and series of each key that makes a row for every step
+        for column, key in enumerate(keys):
+            series = self.series[key]
+            if series is not None and series[2]:
+                count = _first(map(ne, tokens[column][:count], repeat(self.shown.get(key))), count)
+            elif series is not None:
+                written.append((column, series))
+        if not count:
+            return 0
+        steps = [base + n for n in counts[:count]]
+        # The states drawn last for their step (the next one is at another step, or of another v_num).
+        later = map(or_, map(ne, steps[1:], steps), map(ne, versions[1:count], versions))
+        done = list(compress(range(count - 1), later))
+        if written and done:
+            try:
+                values = [[float(tokens[column][k]) for k in done] for column, _ in written]
+            except ValueError:   # an unreadable value makes a note: up to that state
+                count = next(k for k in range(count) if not _readable(tokens[column][k] for column, _ in written))
+                if not count:
+                    return 0
+                done = [k for k in done if k < count - 1]
+                values = [[float(tokens[column][k]) for k in done] for column, _ in written]
+        end = index + count
+        lines = block.physical[index:end] if block.physical is not None else list(range(block.first + index,
+                                                                                          block.first + end))
+        if done:
+            if written:
+                clash = "loss" in keys and "train_loss" in keys
+                names = ["loss_running" if clash and keys[column] == "loss" else name
+                         for column, (_, name, _) in written]
+                phases = [phase for _, (phase, _, _) in written]
+                width = len(written)
+                rows.add_columns(width * len(done), line=_interleave([[lines[k] for k in done]] * width),
+                                 name=names * len(done), value=_interleave(values), phase=phases * len(done),
+                                 epoch=self.epoch, step=_interleave([[steps[k] for k in done]] * width))
+            self.epoch_keys = set(keys)
+        last = count - 1
+        pairs = [(columns[3][last], True, lines[last])]
+        complete = counts[last] >= int(columns[2][last])
+        if pending is not None and not done:
+            pending.line, pending.pairs, pending.complete = lines[last], pairs, complete
+        else:
+            self.pending = _State(lines[last], self.epoch, steps[last], pairs, False, complete, versions[last])
+            self.pending_style = "tqdm"
+        self.total = int(columns[2][last])
+        self.epoch_batches += counts[last] - self.last_n
+        self.last_n = counts[last]
+        self.rich_open = self.warning_echo = False
+        return count
 
     def _other_bar(self, description: str, n: int, *, every_pass_drawn: bool) -> None:
         """Validation bars mark a validation pass; sanity-check, test and predict bars carry nothing.
