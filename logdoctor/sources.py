@@ -153,7 +153,9 @@ def make_block(text: str, first: int) -> Block:
         text = text.replace("\x00", "")
     count = text.count("\n")
     if "\r" not in text and "\x08" not in text and "\x1b" not in text:  # three fast scans beat one regex
-        return Block(text, first, first + count - 1)
+        block = Block(text, first, first + count - 1)
+        block._count = count  # counted already: not again (a full pass over the text)
+        return block
     if "\x1b" in text:
         text = ANSI.sub("", text)  # no escape reaches past its line end
     logical: list[str] = []
@@ -170,6 +172,7 @@ def make_block(text: str, first: int) -> Block:
             physical.append(first + offset)
     block = Block("\n".join(logical) + "\n", first, first + count - 1, physical)
     block.lines = logical  # the states hold no newline: this is what splitting the text gives
+    block._count = len(logical)
     return block
 
 
