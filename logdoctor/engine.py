@@ -109,7 +109,8 @@ class Analyzer:
     max_rows: int = 200_000
     piece_rows: int = PIECE_ROWS  # parsed rows leave the parser's lists for a compact table piece this often
     stream: TableStream = field(init=False)
-    pieces: list[pd.DataFrame] = field(default_factory=list, init=False)
+    pieces: list[dict] = field(default_factory=list, init=False)  # the table so far, as arrays (see table.py)
+    frame: pd.DataFrame | None = field(default=None, init=False)  # the pieces as one table, until more come
     reported: dict[tuple, Finding] = field(default_factory=dict, init=False)
     queued: list[Finding] = field(default_factory=list, init=False)
     rows: int = field(default=0, init=False)
@@ -134,7 +135,7 @@ class Analyzer:
         """Findings proven by the lines seen so far that were not reported before."""
         if self.fresh or self.closed:
             self.fresh = False
-            self._collect(Run(self.table(), final=self.closed))
+            self._collect(self.run(final=self.closed))
         out, self.queued = self.queued, []
         return out
 
@@ -148,15 +149,24 @@ class Analyzer:
     def table(self) -> pd.DataFrame:
         """The event table so far (compacted past ``max_rows``)."""
         self._take()
-        if len(self.pieces) > 1:
-            self.pieces = [tables.concat(self.pieces)]
-        return self.pieces[0] if self.pieces else tables.empty_table()
+        if self.frame is None:
+            if not self.pieces:
+                return tables.empty_table()
+            self.pieces = [tables.concat_arrays(self.pieces)]
+            self.frame = tables.frame_from_arrays(self.pieces[0])
+        return self.frame
+
+    def run(self, final: bool = True) -> Run:
+        """The table so far as the rules see it."""
+        frame = self.table()
+        return Run(frame, final=final, names=self.pieces[0]["name"] if self.pieces else None)
 
     def _take(self) -> None:
         if self.stream.buffered:
-            piece = self.stream.take()
-            self.rows += len(piece)
+            piece = self.stream.take_arrays()
+            self.rows += len(piece["line"])
             self.pieces.append(piece)
+            self.frame = None
 
     def report(self) -> FileReport:
         stats = self.stream.stats()
@@ -170,11 +180,11 @@ class Analyzer:
         self.fresh = True
         if self.stream.buffered >= self.piece_rows:
             self._take()
-        if self.stream.buffered + sum(len(p) for p in self.pieces) > self.max_rows:
-            run = Run(self.table(), final=False)
+        if self.stream.buffered + sum(len(p["line"]) for p in self.pieces) > self.max_rows:
+            run = self.run(final=False)
             self._collect(run)
-            frame, horizon = tables.compact(run.table, budget=self.max_rows // 2, groups=run.groups)
-            self.pieces = [frame]
+            self.frame, horizon = tables.compact(run.table, budget=self.max_rows // 2, groups=run.groups)
+            self.pieces = [tables.arrays_from_frame(self.frame)]
             self.horizon = max(self.horizon, horizon)
 
     def _collect(self, run: Run) -> None:

@@ -24,6 +24,8 @@ MAX_HEAD_LINES = 20_000  # how far to look for a first line of a known format
 MAX_HEAD_BYTES = 8 << 20
 PIECE_ROWS = 50_000  # parsed rows become a table piece this often
 
+TRAIN, METRIC = table.PHASES.index("train"), table.KINDS.index("metric")  # codes in array form
+
 # Per physical line: 0 unknown, 1 recognised (known text that carries no value), 2 produced rows.
 UNKNOWN, RECOGNISED, ROWS = 0, 1, 2
 
@@ -117,7 +119,11 @@ class TableStream:
             self._parse_held()
 
     def take(self) -> pd.DataFrame:
-        """The rows parsed since the last call, as a piece of the event table (segments numbered).
+        """The rows parsed since the last call, as a piece of the event table (see :meth:`take_arrays`)."""
+        return table.frame_from_arrays(self.take_arrays())
+
+    def take_arrays(self) -> dict[str, np.ndarray]:
+        """The rows parsed since the last call, as a piece of the event table in array form (segments numbered).
 
         Rows are ordered by line, and within a line by parser (the chosen one first), so that
         the order does not depend on where the input was cut.  For the same reason the rows of
@@ -134,7 +140,7 @@ class TableStream:
             ranks.append(part_ranks)
         self.parts, self.held_back = [], None
         if not parts:
-            return table.empty_table()
+            return table.arrays_from_frame(table.empty_table())
         arrays, ranks = table.concat_arrays(parts), np.concatenate(ranks)
         lines = arrays["line"]
         if self.open_line is not None and (ranks[lines == self.open_line] > 0).any():
@@ -144,11 +150,9 @@ class TableStream:
             lines = arrays["line"]
         if ranks.any() or (np.diff(lines) < 0).any():
             arrays = table.take_arrays(arrays, np.lexsort((ranks, lines)))
-        frame = table.frame_from_arrays(arrays)
-        if not len(frame):
-            return frame
-        frame["segment"] = self._segments(frame, arrays["name"])
-        return frame
+        if len(lines):
+            arrays["segment"] = self._segments(arrays)
+        return arrays
 
     def _keep(self, batch: Batch, rank: int) -> None:
         """Add a parser's rows to the buffer, remembering which parser of the chain made them."""
@@ -221,7 +225,7 @@ class TableStream:
         unknown_lines = [current.line_of(i) for i in unknown] if unknown else []
         self._account(block, row_lines, unknown_lines)
 
-    def _segments(self, frame: pd.DataFrame, names: pd.Categorical) -> np.ndarray:
+    def _segments(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         """Number the runs in a log: a series whose training step or epoch goes back starts a new one.
 
         Each series is compared with itself, because multi-GPU forks print one series a step
@@ -229,14 +233,15 @@ class TableStream:
         All series restart together when a run restarts: a series going back that was not
         seen since the current segment began joins it rather than starting another.
         """
-        train = (frame["phase"] == "train").to_numpy() & (frame["kind"] == "metric").to_numpy()
+        train = (arrays["phase"] == TRAIN) & (arrays["kind"] == METRIC)
         train_rows = np.flatnonzero(train)
-        codes, series = names.codes[train_rows], names.categories  # the frame's names, as codes
+        names = arrays["name"]
+        codes, series = names.codes[train_rows], names.categories  # no strings to hash
         # small codes sort by radix: the rows of each series together, in order
         codes = codes.astype(np.int16) if len(series) < 2**15 else codes.astype(np.int64)
         candidates: dict[int, int] = {}  # row -> row of the same series before it (-1: in an earlier block)
         for column, last in (("step", self.last_step), ("epoch", self.last_epoch)):
-            values = frame[column].to_numpy(dtype="float64", na_value=np.nan)[train_rows]
+            values = np.ma.filled(arrays[column].astype(np.float64), np.nan)[train_rows]
             counted = np.flatnonzero(~np.isnan(values) & (codes >= 0))
             if not len(counted):
                 continue
@@ -250,8 +255,7 @@ class TableStream:
                 candidates.setdefault(int(row[i]), int(previous_row[i]))
             for i in np.r_[first[1:] - 1, len(code) - 1].tolist():
                 last[series[code[i]]] = float(value[i])
-        names = frame["name"].to_numpy()
-        starts = np.zeros(len(frame), dtype=bool)
+        starts = np.zeros(len(arrays["line"]), dtype=bool)
         for row in sorted(candidates):
             before = candidates[row]
             if before < 0:
@@ -386,10 +390,10 @@ def parse_chunks(chunks, parser: str = "auto", path: str = "-") -> ParseResult:
     for block in blocks_from_chunks(chunks):
         stream.feed(block)
         if stream.buffered >= PIECE_ROWS:  # compact table pieces rather than millions of list items
-            pieces.append(stream.take())
+            pieces.append(stream.take_arrays())
     stream.close()
-    pieces.append(stream.take())
-    return ParseResult(table.concat(pieces), stream.stats())
+    pieces.append(stream.take_arrays())
+    return ParseResult(table.frame_from_arrays(table.concat_arrays(pieces)), stream.stats())
 
 
 def parse_path(path: str, parser: str = "auto") -> ParseResult:

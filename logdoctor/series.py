@@ -87,9 +87,10 @@ class Run:
     that need the whole run (a plateau "over the run").
     """
 
-    def __init__(self, table: pd.DataFrame, final: bool = True) -> None:
+    def __init__(self, table: pd.DataFrame, final: bool = True, names: pd.Categorical | None = None) -> None:
         self.table = table
         self.final = final
+        self.names = names  # the table's names as a Categorical, when whoever built the table has them
         self._memo: dict = {}
 
     def memo(self, key, compute):
@@ -109,7 +110,7 @@ class Run:
     @cached_property
     def groups(self) -> Grouping:
         """The table's rows by series, worked out once per run (the analyzer compacts with it too)."""
-        return grouping(series_codes(self.table))
+        return grouping(series_codes(self.table, self.names))
 
     @cached_property
     def _all_series(self) -> list[Series]:

@@ -81,7 +81,7 @@ def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
     for name, dtype in SCHEMA.items():
         values = columns.get(name)
         if values is None:
-            arrays[name] = _default_array(name, dtype, n)
+            arrays[name] = _names((np.full(n, -1), [])) if name == "name" else _default_array(name, dtype, n)
         elif name == "name":
             arrays[name] = _names(values)
         elif not isinstance(values, list):
@@ -102,7 +102,7 @@ def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
 
 def _names(values: object) -> pd.Categorical:
     """Names as a Categorical whose categories are Python strings (pandas would infer its own string
-    dtype for some, and categoricals of different dtypes do not concatenate)."""
+    dtype for some, union_categoricals too, and categoricals of different dtypes do not concatenate)."""
     if isinstance(values, pd.Categorical):
         if values.categories.dtype == object:
             return values
@@ -123,7 +123,7 @@ def concat_arrays(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
     if isinstance(arrays[0], pd.Categorical):
-        return pd.api.types.union_categoricals(arrays)
+        return _names(pd.api.types.union_categoricals(arrays))
     if isinstance(arrays[0], np.ma.MaskedArray):
         return np.ma.MaskedArray(np.concatenate([a.data for a in arrays]),
                                  mask=np.concatenate([np.ma.getmaskarray(a) for a in arrays]))
@@ -141,7 +141,7 @@ def _insert(values: np.ndarray, where: np.ndarray, more: np.ndarray) -> np.ndarr
     if isinstance(values, pd.Categorical):
         both = pd.api.types.union_categoricals([values, more])
         codes = np.insert(both.codes[:len(values)], where, both.codes[len(values):])
-        return pd.Categorical.from_codes(codes, dtype=both.dtype)
+        return _names((codes, both.categories))
     if isinstance(values, np.ma.MaskedArray):
         return np.ma.MaskedArray(np.insert(values.data, where, more.data),
                                  mask=np.insert(np.ma.getmaskarray(values), where, np.ma.getmaskarray(more)))
@@ -175,6 +175,23 @@ def frame_from_arrays(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
         else:
             data[name] = np.asarray(values, dtype=dtype)
     return pd.DataFrame(data, copy=False)
+
+
+def arrays_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A table back in array form (the analyzer keeps its compacted table so)."""
+    arrays = {}
+    for name, dtype in SCHEMA.items():
+        column = frame[name]
+        if dtype == "Int64":
+            values = column.array
+            arrays[name] = np.ma.MaskedArray(values._data, mask=values._mask)
+        elif isinstance(dtype, pd.CategoricalDtype):
+            arrays[name] = column.cat.codes.to_numpy()
+        elif name == "name":
+            arrays[name] = _names(column.to_numpy())
+        else:
+            arrays[name] = column.to_numpy()
+    return arrays
 
 
 def name_objects(names: pd.Categorical) -> np.ndarray:
@@ -243,13 +260,18 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 SERIES_KEY = ["segment", "phase", "name", "output", "net", "layer", "blob"]
 
 
-def series_codes(frame: pd.DataFrame) -> np.ndarray:
+def series_codes(frame: pd.DataFrame, names: pd.Categorical | None = None) -> np.ndarray:
     """One integer per row naming its series (its ``SERIES_KEY``; a missing key part is a value too),
-    numbered in order of first appearance (as pandas' ``groupby(sort=False).ngroup()`` would)."""
+    numbered in order of first appearance (as pandas' ``groupby(sort=False).ngroup()`` would).
+    ``names``: the frame's names as a Categorical, when the caller has them (no strings to hash)."""
     codes, radix = np.zeros(len(frame), dtype=np.int64), 1
     for name in SERIES_KEY:
+        column = frame[name]
+        if column.dtype == object and name != "name" and not column.notna().any():
+            continue  # layer and blob without debug_info: missing everywhere, cheaper to see than to factorize
         # factorize is one hash pass per column; -1 (missing) becomes a value of its own.
-        part, uniques = pd.factorize(frame[name])
+        part, uniques = (names.codes, names.categories) if name == "name" and names is not None else pd.factorize(
+            column)
         if len(uniques) == 0 or (len(uniques) == 1 and part.min() == 0):
             continue  # the same on every row (layer and blob without debug_info): tells no series apart
         if radix * (len(uniques) + 1) >= 1 << 62:  # renumber before the mixed-radix number overflows
