@@ -61,10 +61,12 @@ def summary_text(result, path: str) -> str:
              f"lines: {stats.lines} = {stats.lines_with_rows} with values + "
              f"{stats.lines_recognised} recognised without values + {stats.lines_unknown} unknown",
              f"rows: {len(frame)} ({int((frame['kind'] == 'metric').sum())} values, "
-             f"{int((frame['kind'] == 'note').sum())} notes), segments: {int(frame['segment'].max()) + 1 if len(frame) else 0}",
+             f"{int((frame['kind'] == 'note').sum())} notes), "
+             f"segments: {int(frame['segment'].max()) + 1 if len(frame) else 0}",
              ""]
     rows = summary_rows(frame)
-    header = f"{'phase':<6} {'name':<32} {'output':>6} {'values':>8} {'non-finite':>10} {'first step':>11} {'last step':>10}"
+    header = (f"{'phase':<6} {'name':<32} {'output':>6} {'values':>8} {'non-finite':>10} {'first step':>11} "
+              f"{'last step':>10}")
     lines.append(header)
     for r in rows.itertuples(index=False):
         first = "" if pd.isna(r.first_step) else str(int(r.first_step))

@@ -164,7 +164,8 @@ def test_condenser_anomaly_detection_log():
     check(value(t, 257, "loss"), step=2, epoch=None, value_=math.nan)
     anomalies = t[(t.kind == "note") & (t.name == "anomaly")]
     assert anomalies.line.tolist() == [313, 333]
-    assert anomalies.text.iloc[0] == "RuntimeError: Function 'LogSoftmaxBackward0' returned nan values in its 0th output."
+    assert anomalies.text.iloc[0] == ("RuntimeError: Function 'LogSoftmaxBackward0' returned nan values "
+                                      "in its 0th output.")
     assert t[(t.kind == "note") & (t.name == "crash")].line.tolist() == [294, 314, 342, 355]
 
 

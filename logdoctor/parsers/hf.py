@@ -49,7 +49,8 @@ name = "hf"
 description = "HuggingFace Trainer console logs (transformers, TRL, LLaMA-Factory)"
 samples = (
     "{'loss': 0.6931, 'grad_norm': 1.2, 'learning_rate': 5e-05, 'epoch': 0.01}",
-    "  5%|▌         | 10/200 [00:10<03:10,  1.00it/s]{'loss': 0.0, 'grad_norm': nan, 'learning_rate': 5e-06, 'epoch': 0.04}",
+    "  5%|▌         | 10/200 [00:10<03:10,  1.00it/s]"
+    "{'loss': 0.0, 'grad_norm': nan, 'learning_rate': 5e-06, 'epoch': 0.04}",
     "{'loss': '3.412', 'grad_norm': '0.9297', 'learning_rate': '1.071e-05', 'epoch': '0.0179'}",
     "{'eval_loss': 0.4312, 'eval_accuracy': 0.8125, 'eval_runtime': 16.86, 'epoch': 1.0}",
     "{'train_runtime': 2331.97, 'train_samples_per_second': 23.863, 'train_loss': 0.1268, 'epoch': 3.0}",
