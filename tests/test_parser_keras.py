@@ -16,7 +16,6 @@ from conftest import FIXTURES, logs, parse_text
 
 from logdoctor import parsers, table
 from logdoctor.parsers import keras
-from logdoctor.parsers.base import Rows
 from logdoctor.parsing import HEAD_LINES, parse_chunks
 from logdoctor.sources import LineSplitter, blocks_from_chunks, read_chunks
 
@@ -33,22 +32,30 @@ def keras_only(source: Path | str | bytes, chunk: int | None = None):
         data = source.encode() if isinstance(source, str) else source
     chunks = [data] if chunk is None else [data[i:i + chunk] for i in range(0, len(data), chunk)]
     state = keras.start()
-    rows = Rows()
+    batches = []
     unknown: dict[int, int] = {}
     states: dict[int, int] = {}
     for block in blocks_from_chunks(iter(chunks)):
         batch = state.feed(block)
-        rows.extend(batch.rows)
+        batches.append(batch)
         for index in range(len(block)):
             states[block.line_of(index)] = states.get(block.line_of(index), 0) + 1
         for index in batch.unknown:
             if block.lines[index].strip():
                 unknown[block.line_of(index)] = unknown.get(block.line_of(index), 0) + 1
-    rows.extend(state.close().rows)
-    frame = table.frame_from_columns(rows.columns)
+    batches.append(state.close())
+    frame = frame_of(batches)
     # A redrawn physical line is unknown only when every state drawn on it is.
     unknown_lines = sorted(line for line, count in unknown.items() if count == states[line])
     return frame, unknown_lines
+
+
+def frame_of(batches: list) -> pd.DataFrame:
+    """The table of a parser's batches: each has its rows as lists, or (rows read in bulk) as arrays."""
+    assert all(batch.columns is None or not len(batch.rows) for batch in batches)
+    parts = [table.as_arrays(batch.rows.columns if batch.columns is None else batch.columns)
+             for batch in batches if len(batch)]
+    return table.frame_from_arrays(table.concat_arrays(parts)) if parts else table.empty_table()
 
 
 def records(frame: pd.DataFrame, columns: list[str]) -> list[list]:
@@ -421,18 +428,18 @@ def test_a_live_redraw_line_read_in_pieces_gives_the_same_table():
     # watch hands out the states of a bar line that "\r" already closed before its newline comes.
     path = FIXTURES / "keras/keras2-rnn-steps-progbar-cr-bs.log"
     data = path.read_bytes()
-    splitter, state, rows, unknown = LineSplitter(), keras.start(), Rows(), set()
+    splitter, state, batches, unknown = LineSplitter(), keras.start(), [], set()
     for start in range(0, len(data), 777):
         block = splitter.feed(data[start:start + 777], partial=True)
         if block is not None:
             batch = state.feed(block)
-            rows.extend(batch.rows)
+            batches.append(batch)
             unknown |= {block.line_of(i) for i in batch.unknown if block.lines[i].strip()}
     block = splitter.close()
     if block is not None:
-        rows.extend(state.feed(block).rows)
+        batches.append(state.feed(block))
     whole, whole_unknown = keras_only(path)
-    live = table.frame_from_columns(rows.columns)
+    live = frame_of(batches)
     assert len(live) == 5697 + 27 + 4 + 5   # every bar state once, 27 val_loss, 4 lr, 5 notes
     pd.testing.assert_frame_equal(live, whole)
     assert unknown == set(whole_unknown)
@@ -532,3 +539,18 @@ def test_the_edge_bars_read_as_they_are_drawn():
     assert first[first["kind"] == "note"]["text"].tolist() == ["unreadable value '1.2.3'"]
     samples = frame[frame["line"] == 7]
     assert samples["step"].tolist() == [1, 2, 3, 3, 4]   # 32, 64, 70, 96 and 100 samples of 32
+
+
+@pytest.mark.parametrize("source", [EDGE_BARS, FIXTURES / "keras/keras2-rnn-steps-progbar-cr-bs.log"],
+                         ids=["edge-redrawn", "keras2-rnn-steps-progbar-cr-bs.log"])
+def test_rows_read_in_bulk_come_as_arrays_and_keep_their_order_in_the_pipeline(source, monkeypatch):
+    # A redrawn bar is one physical line: the states before and after a run read in bulk share its line.
+    data = source.read_bytes() if isinstance(source, Path) else source.encode()
+    state = keras.start()
+    assert any(state.feed(block).columns is not None for block in blocks_from_chunks(iter([data])))
+    bulk = [parse_chunks([data], "keras").table, parse_chunks([data[i:i + 333] for i in range(0, len(data), 333)],
+                                                              "keras").table]
+    monkeypatch.setattr(keras.KerasLineParser, "_bulk", lambda self, block, index, cols: 0)
+    frame = parse_chunks([data], "keras").table
+    for table_read_in_bulk in bulk:
+        pd.testing.assert_frame_equal(table_read_in_bulk, frame)

@@ -16,7 +16,7 @@ from conftest import FIXTURES, logs
 
 from logdoctor import table
 from logdoctor.parsers import caffe, lightning
-from logdoctor.parsers.base import Rows
+from logdoctor.parsing import parse_chunks
 from logdoctor.sources import blocks_from_chunks, read_chunks
 
 REAL = logs("lightning")
@@ -27,13 +27,17 @@ ALL = REAL + GENERATED
 def run(chunks) -> tuple[pd.DataFrame, list[int]]:
     """The lightning parser's own table for some byte chunks, and the physical lines it left unknown."""
     parser = lightning.start()
-    rows, unknown = Rows(), []
+    batches, unknown = [], []
     for block in blocks_from_chunks(iter(chunks)):
         batch = parser.feed(block)
-        rows.extend(batch.rows)
+        batches.append(batch)
         unknown.extend(block.line_of(i) for i in batch.unknown)
-    rows.extend(parser.close().rows)
-    frame = table.frame_from_columns(rows.columns)
+    batches.append(parser.close())
+    # A batch has its rows as lists, or (rows read in bulk) as arrays.
+    assert all(batch.columns is None or not len(batch.rows) for batch in batches)
+    parts = [table.as_arrays(batch.rows.columns if batch.columns is None else batch.columns)
+             for batch in batches if len(batch)]
+    frame = table.frame_from_arrays(table.concat_arrays(parts)) if parts else table.empty_table()
     return frame.sort_values("line", kind="stable").reset_index(drop=True), unknown
 
 
@@ -556,7 +560,7 @@ EDGE_BARS = "\n".join([
 def test_bars_read_in_bulk_give_the_table_of_reading_them_state_by_state(source, monkeypatch):
     data = source.read_bytes() if isinstance(source, Path) else source.encode("utf-8")
     read = [run([data]), run([data[i:i + 333] for i in range(0, len(data), 333)])]
-    monkeypatch.setattr(lightning.LightningLineParser, "_bulk", lambda self, block, index, rows: 0)
+    monkeypatch.setattr(lightning.LightningLineParser, "_bulk", lambda self, block, index, rows, bulk: 0)
     frame, unknown = run([data])
     for bulk_frame, bulk_unknown in read:
         pd.testing.assert_frame_equal(bulk_frame, frame)
@@ -571,3 +575,18 @@ def test_the_edge_bars_read_as_they_are_drawn():
     assert frame[frame["kind"] == "note"]["text"].tolist() == ["unreadable value '1.2.3' for loss"]
     # written when it changes, and again by the full bar that ends the epoch and by the end of a run
     assert series(frame, "loss", "val")["value"].tolist() == [0.5, 0.4, 0.4, 0.4]
+
+
+@pytest.mark.parametrize("source", [EDGE_BARS, FIXTURES / "lightning/pl2-slurm-poyo-tqdm-cr.log"],
+                         ids=["edge-redrawn", "pl2-slurm-poyo-tqdm-cr.log"])
+def test_rows_read_in_bulk_come_as_arrays_and_keep_their_order_in_the_pipeline(source, monkeypatch):
+    # A redrawn bar is one physical line: held states written before and after a run read in bulk share its line.
+    data = source.read_bytes() if isinstance(source, Path) else source.encode()
+    parser = lightning.start()
+    assert any(parser.feed(block).columns is not None for block in blocks_from_chunks(iter([data])))
+    bulk = [parse_chunks([data], "lightning").table,
+            parse_chunks([data[i:i + 333] for i in range(0, len(data), 333)], "lightning").table]
+    monkeypatch.setattr(lightning.LightningLineParser, "_bulk", lambda self, block, index, rows, bulk: 0)
+    frame = parse_chunks([data], "lightning").table
+    for table_read_in_bulk in bulk:
+        pd.testing.assert_frame_equal(table_read_in_bulk, frame)

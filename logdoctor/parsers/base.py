@@ -14,9 +14,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 import regex
 
+from logdoctor import table
 from logdoctor.sources import Block
+from logdoctor.table import PHASES
 
 # Capture loosely, convert strictly: a value token is whatever stands there; to_float
 # decides.  Besides what float() reads (nan, -nan, inf, Infinity, 1e+400), these are the
@@ -162,3 +165,131 @@ class Parser(Protocol):
     def sniff(self, head: list[str]) -> int: ...
 
     def start(self) -> LineParser: ...
+
+
+# -- bar states read in bulk, as arrays --------------------------------------------------------
+# (Keras' and Lightning's parsers read their bars so.)
+
+# A redrawn bar makes a million rows: as Python lists they cost more to become the table than to read,
+# so the states read in bulk go to the table as arrays (see base.Batch).  The columns they fill (the
+# others take their defaults); the nullable integer ones travel as (data, missing) until the end.
+BULK_COLUMNS = ("line", "epoch", "step", "span", "phase", "name", "value")
+NULLABLE = ("epoch", "step", "span")
+# The table keeps integers up to 2**63 (larger ones are missing): states that count near that are read
+# one at a time, so that the same rule applies to them.
+INT_LIMIT = 1 << 62
+
+
+def floats(columns: list[list[str]]) -> np.ndarray:
+    """The tokens as float() reads them (ValueError when it does not), one column per list."""
+    values = np.empty((len(columns[0]), len(columns)))
+    for j, column in enumerate(columns):
+        values[:, j] = np.fromiter(map(float, column), dtype=np.float64, count=len(column))
+    return values
+
+
+class BulkRows:
+    """Rows of bar states read in bulk, as arrays, and where they go among the rows read one by one.
+
+    A piece is what :meth:`add` was given; ``batch`` puts the pieces and the rows read one by one in the
+    order they were read (many rows share the physical line of a redrawn bar: their order is kept).
+    """
+
+    __slots__ = ("pieces", "names", "layouts")
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[int, dict]] = []   # (rows read one by one before it, its columns)
+        self.names: dict[str, int] = {}            # name -> its code in the ``name`` column
+        self.layouts: dict[tuple, tuple[np.ndarray, ...]] = {}   # see _layout
+
+    def add(self, position: int, lines: np.ndarray, epoch: int, steps: np.ndarray | None,
+            spans: np.ndarray | None, phases: list[str], names: list[str], values: np.ndarray) -> None:
+        """The rows of states showing the same metrics, after the first ``position`` rows read one by one:
+        ``values[state, metric]``; per state its line, step and span (None: missing); the span only on
+        training metrics (what Keras averages since the epoch began)."""
+        states, width = values.shape
+        n = states * width
+        phase_codes, name_codes, not_train = self._layout(phases, names)
+        self.pieces.append((position, dict(
+            line=np.repeat(lines, width),
+            epoch=(np.full(n, epoch, dtype=np.int64), np.zeros(n, dtype=bool)),
+            step=(np.repeat(steps, width), np.zeros(n, dtype=bool)) if steps is not None else _missing(n),
+            span=(np.repeat(spans, width), _tiled(not_train, states)) if spans is not None else _missing(n),
+            phase=_tiled(phase_codes, states),
+            name=_tiled(name_codes, states),
+            value=values.reshape(-1),   # state by state, metric by metric: the order the rows are read
+        )))
+
+    def _layout(self, phases: list[str], names: list[str]) -> tuple[np.ndarray, ...]:
+        """Per metric: its phase's code, its name's code, and whether it is no training metric."""
+        key = (tuple(phases), tuple(names))
+        layout = self.layouts.get(key)
+        if layout is None:
+            layout = self.layouts[key] = (
+                np.array([PHASES.index(phase) for phase in phases], dtype=np.int8),
+                np.array([self.names.setdefault(name, len(self.names)) for name in names], dtype=np.int64),
+                np.array([phase != "train" for phase in phases]))
+        return layout
+
+    def batch(self, rows: Rows, unknown: list[int]) -> Batch:
+        """The block's rows: ``rows`` as they are when nothing was read in bulk, else all of them as arrays."""
+        if not self.pieces:
+            return Batch(rows, unknown)
+        listed = self._listed(rows)
+        columns = {column: self._joined(column, listed, len(rows)) for column in listed or BULK_COLUMNS}
+        if columns["span"].mask.all():   # Lightning's (the default costs the table nothing to make)
+            del columns["span"]
+        columns["name"] = (columns["name"], list(self.names))
+        return Batch(Rows(), unknown, columns)
+
+    def _joined(self, column: str, listed: dict, count: int):
+        """One column of the rows read one by one (``count``) and of the pieces, in the order they were read."""
+        parts, at = [], 0
+        for position, piece in self.pieces:
+            if position > at:
+                parts.append(_part(listed[column], at, position))
+                at = position
+            parts.append(piece[column] if column in piece else _defaults(column, len(piece["line"])))
+        if at < count:
+            parts.append(_part(listed[column], at, count))
+        if isinstance(parts[0], tuple):
+            return np.ma.MaskedArray(np.concatenate([data for data, _ in parts]),
+                                     mask=np.concatenate([missing for _, missing in parts]))
+        return np.concatenate(parts)
+
+    def _listed(self, rows: Rows) -> dict:
+        """The rows read one by one in the pieces' form (converted as the table converts lists); their
+        notes add the columns ``kind`` and ``text``."""
+        if not len(rows):
+            return {}
+        arrays = table.as_arrays(rows.columns)
+        notes = "note" in rows.columns["kind"]
+        listed = {column: arrays[column] for column in BULK_COLUMNS + (("kind", "text") if notes else ())}
+        for column in NULLABLE:
+            listed[column] = (arrays[column].data, np.ma.getmaskarray(arrays[column]))
+        names = arrays["name"]
+        remap = np.array([self.names.setdefault(name, len(self.names)) for name in names.categories], dtype=np.int64)
+        listed["name"] = remap[names.codes]
+        return listed
+
+
+def _defaults(column: str, n: int) -> np.ndarray:
+    """``kind`` and ``text`` of metric rows."""
+    return np.zeros(n, dtype=np.int8) if column == "kind" else np.full(n, "", dtype=object)
+
+
+def _tiled(pattern: np.ndarray, states: int) -> np.ndarray:
+    """``pattern`` once per state (what np.tile does, without its cost on small arrays)."""
+    return np.repeat(pattern[None, :], states, axis=0).reshape(-1)
+
+
+def _missing(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A nullable integer column missing on all of its ``n`` rows."""
+    return np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
+
+
+def _part(values, start: int, end: int):
+    """Rows ``start:end`` of a column (nullable ones are (data, missing))."""
+    if isinstance(values, tuple):
+        return values[0][start:end], values[1][start:end]
+    return values[start:end]

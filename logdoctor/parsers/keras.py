@@ -42,9 +42,10 @@ import re
 from itertools import chain, repeat
 from operator import eq
 
+import numpy as np
 import regex
 
-from logdoctor.parsers.base import Batch, Rows, to_float
+from logdoctor.parsers.base import INT_LIMIT, Batch, BulkRows, Rows, floats, to_float
 from logdoctor.sources import Block
 from logdoctor.table import DEFAULTS
 
@@ -155,15 +156,6 @@ def _hot_shape(keys: tuple[str, ...]) -> re.Pattern | None:
     return shape
 
 
-def _interleave(columns: list[list]) -> list:
-    """One list from equally long ones, item by item: ``[[1, 2], [3, 4]]`` gives ``[1, 3, 2, 4]``."""
-    width = len(columns)
-    out = [None] * (width * len(columns[0]))
-    for offset, column in enumerate(columns):
-        out[offset::width] = column
-    return out
-
-
 def _readable(tokens) -> bool:
     try:
         list(map(float, tokens))
@@ -176,8 +168,6 @@ def _first(flags, default: int) -> int:
     """Index of the first true flag, else ``default``."""
     flags = list(flags)
     return flags.index(True) if True in flags else default
-
-
 
 
 def _series(key: str) -> tuple[str, str]:
@@ -203,11 +193,11 @@ class _Columns:
 
     A redrawn bar can draw a million states: one ``append`` per state here, and the expansion into
     columns runs in C (``chain``/``repeat``), where ``Rows.add`` per value would dominate the parse.
-    States read in bulk come as columns already (:meth:`bulk`).  Keras prints no clock and none of
-    Caffe's fields: those columns get their defaults.
+    States read in bulk go to :class:`BulkRows` as arrays (:meth:`bulk`).  Keras prints no clock and none
+    of Caffe's fields: those columns get their defaults.
     """
 
-    __slots__ = ("states", "notes", "count", "spans", "bulk_spans", "done")
+    __slots__ = ("states", "notes", "count", "spans", "done", "read_in_bulk")
     FILLED = ("line", "epoch", "step", "phase", "name", "value", "kind", "text", "span")
 
     def __init__(self) -> None:
@@ -215,9 +205,9 @@ class _Columns:
         self.states: list[tuple] = []
         self.notes: list[tuple[int, str]] = []   # (row index, text) of the rows that are notes
         self.spans: list[tuple[int, int, tuple]] = []  # (row index, span, phases) of running means
-        self.bulk_spans: list[tuple[int, int, list]] = []  # (first row, stride, spans): a metric of a bulk
-        self.count = 0
+        self.count = 0   # rows so far, of those not read in bulk (the row indices above count these only)
         self.done: dict[str, list] = {name: [] for name in ("line", "epoch", "step", "phase", "name", "value")}
+        self.read_in_bulk = BulkRows()
 
     def metrics(self, line: int, epoch, step, phases, names, values, span: int | None = None) -> None:
         if span is not None:
@@ -230,22 +220,14 @@ class _Columns:
         self.notes.append((self.count, text))
         self.metrics(line, epoch, step, (phase,), (name,), (value,))
 
-    def bulk(self, lines: list[int], epoch, steps: list, spans: list, phases, names, values: list[list]) -> None:
-        """The rows of ``len(lines)`` states showing the same metrics: per state its line, step and span
-        (the running means' batches), and one list of values per metric."""
-        self._expand()
-        width, states = len(names), len(lines)
-        done = self.done
-        done["line"] += _interleave([lines] * width)
-        done["epoch"] += [epoch] * (width * states)
-        done["step"] += _interleave([steps] * width)
-        done["phase"] += list(phases) * states
-        done["name"] += list(names) * states
-        done["value"] += _interleave(values)
-        for offset, phase in enumerate(phases):
-            if phase == "train":
-                self.bulk_spans.append((self.count + offset, width, spans))
-        self.count += width * states
+    def bulk(self, lines: np.ndarray, epoch: int, steps: np.ndarray | None, spans: np.ndarray | None,
+             phases, names, values: np.ndarray) -> None:
+        """The rows of states read in bulk, after the rows so far (see :meth:`BulkRows.add`; the spans are
+        the running means' batches)."""
+        self.read_in_bulk.add(self.count, lines, epoch, steps, spans, phases, names, values)
+
+    def batch(self, unknown: list[int]) -> Batch:
+        return self.read_in_bulk.batch(self.rows(), unknown)
 
     def _expand(self) -> None:
         """The state records so far as columns."""
@@ -278,8 +260,6 @@ class _Columns:
             for offset, phase in enumerate(state_phases):
                 if phase == "train":
                     span[index + offset] = batches
-        for index, stride, batches in self.bulk_spans:
-            span[index:index + stride * len(batches):stride] = batches
         rows.columns.update(self.done, kind=kind, text=text, span=span)
         for column in Rows.NAMES:
             if column not in self.FILLED:
@@ -328,7 +308,7 @@ class KerasLineParser:
                 unknown.append(index)
             self.previous = (block.line_of(index), text)
             index += 1
-        return Batch(cols.rows(), unknown)
+        return cols.batch(unknown)
 
     def close(self) -> Batch:
         return Batch(Rows())
@@ -421,32 +401,35 @@ class KerasLineParser:
             return 0
         curs, targets = list(map(int, columns[0])), list(map(int, columns[1]))
         batches = curs if not self.samples else list(map(self._batches, curs))
-        if self.base is None or None in batches:
-            steps, marks = [None] * len(curs), curs   # what tells the steps apart is the bar's count
-        else:
-            steps = marks = [self.base + batch for batch in batches]
+        counted = batches is curs or None not in batches   # the batches are known (samples: the batch size is)
+        # The step of a state is ``offset + ticks[k]``: the run's batch count when it is known, else (to tell
+        # the steps apart only) the bar's count.
+        known = self.base is not None and counted
+        ticks, offset = (batches, self.base) if known else (curs, 0)
         # Up to the epoch's final state, and to a state at the step of the one before (it adds changed values).
         end = index + len(curs)
         lines = block.physical[index:end] if block.physical is not None else list(range(block.first + index,
                                                                                           block.first + end))
-        if (lines[0], False, self.epoch, marks[0]) == self.emitted_key:
+        if (lines[0], False, self.epoch, offset + ticks[0]) == self.emitted_key:
             return 0
-        count = min(_first(map(eq, curs, targets), len(curs)), _first(map(eq, marks[1:], marks), len(curs) - 1) + 1)
-        if not count:
+        count = min(_first(map(eq, curs, targets), len(curs)), _first(map(eq, ticks[1:], ticks), len(curs) - 1) + 1)
+        if not count or self.epoch >= INT_LIMIT or offset + max(ticks[:count]) >= INT_LIMIT:
             return 0
         try:
-            values = [list(map(float, column[:count])) for column in columns[2:]]
+            values = floats([column[:count] for column in columns[2:]])
         except ValueError:   # up to the first state with a value float() does not read: it makes a note
             count = next(k for k in range(count) if not _readable(column[k] for column in columns[2:]))
             if not count:
                 return 0
-            values = [list(map(float, column[:count])) for column in columns[2:]]
+            values = floats([column[:count] for column in columns[2:]])
         phases, names = self._layout(keys, test=False)
-        cols.bulk(lines[:count], self.epoch, steps[:count], batches[:count], phases, names, values)
+        steps = np.array(ticks[:count], dtype=np.int64) + offset if known else None
+        spans = np.array(batches[:count], dtype=np.int64) if counted else None
+        cols.bulk(np.array(lines[:count], dtype=np.int64), self.epoch, steps, spans, phases, names, values)
         last = count - 1
         self.bar_count, self.bar_target = curs[last], targets[last]
         self.in_epoch, self.epoch_batches = batches[last], self._batches(targets[last])
-        self.emitted_key = (lines[last], False, self.epoch, marks[last])
+        self.emitted_key = (lines[last], False, self.epoch, offset + ticks[last])
         self.emitted = (keys, tuple(column[last] for column in columns[2:]))
         self.previous = (lines[last], block.lines[index + last])
         self.in_summary = ""

@@ -68,9 +68,10 @@ import re
 from itertools import compress, repeat
 from operator import lt, ne, or_
 
+import numpy as np
 import regex
 
-from logdoctor.parsers.base import Batch, Rows, to_float
+from logdoctor.parsers.base import INT_LIMIT, Batch, BulkRows, Rows, floats, to_float
 from logdoctor.sources import Block
 
 name = "lightning"
@@ -207,15 +208,6 @@ def _postfix_keys(postfix: str) -> tuple[str, ...] | None:
     return keys
 
 
-def _interleave(columns: list[list]) -> list:
-    """One list from equally long ones, item by item: ``[[1, 2], [3, 4]]`` gives ``[1, 3, 2, 4]``."""
-    width = len(columns)
-    out = [None] * (width * len(columns[0]))
-    for offset, column in enumerate(columns):
-        out[offset::width] = column
-    return out
-
-
 def _readable(tokens) -> bool:
     try:
         list(map(float, tokens))
@@ -299,19 +291,19 @@ class LightningLineParser:
 
     # -- the block loop -------------------------------------------------------------------
     def feed(self, block: Block) -> Batch:
-        rows = Rows()
+        rows, bulk = Rows(), BulkRows()
         unknown: list[int] = []
         lines = block.lines
         index = 0
         while index < len(lines):
-            read = self._bulk(block, index, rows) if self.bar_postfix is not None else 0
+            read = self._bulk(block, index, rows, bulk) if self.bar_postfix is not None else 0
             if read:
                 index += read
                 continue
             if not self._line(lines[index], block.line_of(index), rows):
                 unknown.append(index)
             index += 1
-        return Batch(rows, unknown)
+        return bulk.batch(rows, unknown)
 
     def close(self) -> Batch:
         rows = Rows()
@@ -366,8 +358,8 @@ class LightningLineParser:
         # A bar that shows no values, with other text glued after it, is left to the other parsers.
         return self._tail(tail, line_no, rows, claimed=held or bool(postfix))
 
-    def _bulk(self, block: Block, index: int, rows: Rows) -> int:
-        """Read the main bar's tqdm states from ``index`` on in bulk; how many were read (0: none).
+    def _bulk(self, block: Block, index: int, rows: Rows, bulk: BulkRows) -> int:
+        """Read the main bar's tqdm states from ``index`` on in bulk into ``bulk``; how many were read (0: none).
 
         What :meth:`_line` does with each, for the states of the epoch under way, with the postfix keys
         of the last such state read (``bar_postfix``; all of them classified), after no validation
@@ -389,9 +381,9 @@ class LightningLineParser:
         # Up to another epoch, or a count that goes back (a new run) or is 0 (a reset before a rename).
         count = _first(map(ne, map(int, columns[0]), repeat(self.epoch)), len(counts))
         count = _first(map(lt, counts[:count], [max(self.last_n, 1), *counts]), count)
-        if not count:
-            return 0
         base = self.offset + self.epoch_batches - self.last_n
+        if not count or self.epoch >= INT_LIMIT or base + max(counts[:count]) >= INT_LIMIT:
+            return 0
         versions = tokens[keys.index("v_num")] if "v_num" in keys else [None] * len(counts)
         if pending is not None and (pending.step, pending.epoch, pending.version) != (base + counts[0], self.epoch,
                                                                                        versions[0]):
@@ -413,13 +405,13 @@ class LightningLineParser:
         done = list(compress(range(count - 1), later))
         if written and done:
             try:
-                values = [[float(tokens[column][k]) for k in done] for column, _ in written]
+                values = floats([list(map(tokens[column].__getitem__, done)) for column, _ in written])
             except ValueError:   # an unreadable value makes a note: up to that state
                 count = next(k for k in range(count) if not _readable(tokens[column][k] for column, _ in written))
                 if not count:
                     return 0
                 done = [k for k in done if k < count - 1]
-                values = [[float(tokens[column][k]) for k in done] for column, _ in written]
+                values = floats([list(map(tokens[column].__getitem__, done)) for column, _ in written])
         end = index + count
         lines = block.physical[index:end] if block.physical is not None else list(range(block.first + index,
                                                                                           block.first + end))
@@ -429,10 +421,9 @@ class LightningLineParser:
                 names = ["loss_running" if clash and keys[column] == "loss" else name
                          for column, (_, name, _) in written]
                 phases = [phase for _, (phase, _, _) in written]
-                width = len(written)
-                rows.add_columns(width * len(done), line=_interleave([[lines[k] for k in done]] * width),
-                                 name=names * len(done), value=_interleave(values), phase=phases * len(done),
-                                 epoch=self.epoch, step=_interleave([[steps[k] for k in done]] * width))
+                at = np.array(done)
+                bulk.add(len(rows), np.array(lines, dtype=np.int64)[at], self.epoch,
+                         np.array(steps, dtype=np.int64)[at], None, phases, names, values)
             self.epoch_keys = set(keys)
         last = count - 1
         pairs = [(columns[3][last], True, lines[last])]
