@@ -64,7 +64,7 @@ class TableStream:
         # Earlier parts of the buffer, in the order they came: columns (a parser's bulk rows, or the list
         # buffer sealed when bulk rows came after it) and the rank of each row.
         self.parts: list[tuple[dict, np.ndarray]] = []
-        self.held_back: tuple[pd.DataFrame, np.ndarray] | None = None  # rows of a line still being redrawn
+        self.held_back: tuple[dict, np.ndarray] | None = None  # rows (array form) of a line still being redrawn
         self.open_line: int | None = None  # the last line, when it is still being redrawn
 
     # -- public ------------------------------------------------------------------------

@@ -212,12 +212,6 @@ def _default_array(name: str, dtype: object, n: int) -> np.ndarray:
     return np.full(n, default, dtype=dtype)
 
 
-def _shared(strings: list[str]) -> list[str]:
-    """The same strings, equal ones as one object (a parser makes a new one for each line)."""
-    first: dict[str, str] = {}
-    return [first.setdefault(text, text) for text in strings]
-
-
 def _exact_ints(values: list) -> pd.api.extensions.ExtensionArray:
     """One by one; a counter too large for 64 bits (``Iteration 99999999999999999999``) is missing."""
     return pd.array([v if v is None or -2**63 <= v < 2**63 else None for v in values], dtype="Int64")
