@@ -63,6 +63,10 @@ class Series:
     def settled_values(self) -> tuple[np.ndarray, np.ndarray]:
         """The settled indices and the values printed there (epoch means for running means)."""
         index = self.settled()
+        if len(index) == len(self.printed):  # all of them (most series): the values themselves, not a copy
+            values = self.printed.view()
+            values.flags.writeable = False
+            return index, values
         return index, self.printed[index]
 
     def step(self, i: int) -> int | None:
@@ -114,27 +118,30 @@ class Run:
 
     @cached_property
     def _all_series(self) -> list[Series]:
-        table = self.table
-        # Row positions in the whole table: a copy of the metric rows would cost more than the rules.
-        metric = (table["kind"] == "metric").to_numpy()
-        rows = self.groups.order[metric[self.groups.order]]  # still by series, in log order within one
+        table, order, starts = self.table, self.groups.order, self.groups.starts
+        # The metric rows by series, in log order within one: each series is one slice of them.  Row
+        # positions in the whole table: a copy of the metric rows would cost more than the rules.
+        metric_at = np.flatnonzero((table["kind"] == "metric").to_numpy()[order])  # (places in ``order``)
+        rows = order[metric_at]
         if not len(rows):
             return []
-        out = []
-        groups = np.split(rows, np.flatnonzero(np.diff(self.groups.codes[rows])) + 1)
-        lines = table["line"].to_numpy()
-        spans = table["span"].to_numpy(dtype="float64", na_value=np.nan)
-        steps = table["step"].to_numpy(dtype="float64", na_value=np.nan)
-        epochs = table["epoch"].to_numpy(dtype="float64", na_value=np.nan)
-        values = table["value"].to_numpy()
-        firsts = table[SERIES_KEY].iloc[[idx[0] for idx in groups]]
+        begins = np.searchsorted(metric_at, starts)
+        ends = np.append(begins[1:], len(rows))
+        begins, ends = begins[begins < ends], ends[begins < ends]  # (series of notes only have no metric rows)
+        # Each column taken once for all series; a series' arrays are slices (views) of these.
+        lines, values = table["line"].to_numpy()[rows], table["value"].to_numpy()[rows]
+        steps, epochs, spans = (_floats(table[name], rows) for name in ("step", "epoch", "span"))
+        firsts = table[SERIES_KEY].iloc[rows[begins]]
         key_rows = firsts.astype(object).where(firsts.notna(), None).to_numpy()
-        for idx, key in zip(groups, key_rows):
+        out = []
+        for begin, end, key in zip(begins, ends, key_rows):
             segment, phase, name, output, _net, layer, blob = key
-            printed, window = values[idx], spans[idx]
-            per_step = printed if np.isnan(window).all() else from_running_means(printed, window, epochs[idx])
+            part = slice(begin, end)
+            printed, window = values[part], spans[part]
+            per_step = printed if np.isnan(window).all() else from_running_means(printed, window, epochs[part])
             out.append(Series(int(segment), str(phase), str(name), None if output is None else int(output),
-                              layer, blob, lines[idx], idx, steps[idx], epochs[idx], per_step, printed, window))
+                              layer, blob, lines[part], rows[part], steps[part], epochs[part], per_step, printed,
+                              window))
         out.sort(key=lambda s: int(s.rows[0]))
         return out
 
@@ -194,6 +201,14 @@ class Run:
         return self.notes[self.notes["name"].isin(names)]
 
 
+def _floats(column: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """A nullable integer column at ``rows`` as float64, NaN where missing (without a pass over a column
+    missing everywhere, as epochs and spans are in Caffe logs)."""
+    if not column.count():
+        return np.full(len(rows), np.nan)
+    return column.to_numpy(dtype="float64", na_value=np.nan)[rows]
+
+
 def _loss_rank(s: Series) -> int | None:
     if s.name in LOSS_NAMES:
         return LOSS_NAMES.index(s.name) * 2 + (1 if s.output is not None else 0)
@@ -247,6 +262,9 @@ def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
     # window (the mean of the two middle ones for an even window); the first ones are shorter.
     out = np.empty(len(values))
     out[: window - 1] = pd.Series(values[: window - 1]).rolling(window, min_periods=1).median().to_numpy()
+    if window == 5 and not np.signbit(values).any():  # (no -0.0: min and max may pick another zero than sorting)
+        out[4:] = median_of_five(*(values[k: len(values) - 4 + k] for k in range(5)))
+        return out
     windows = np.lib.stride_tricks.sliding_window_view(values, window)
     for begin in range(0, len(windows), CHUNK):
         ordered = np.sort(windows[begin: begin + CHUNK], axis=1)
@@ -255,6 +273,16 @@ def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
             middle = (middle + ordered[:, window // 2 - 1]) / 2
         out[window - 1 + begin: window - 1 + begin + len(middle)] = middle
     return out
+
+
+def median_of_five(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """The median of five arrays, element by element, in a few passes of min and max (sorting windows of
+    five costs more per window than the numbers): the larger of the two pairs' minima and the smaller of
+    their maxima each lie on the same side of the median as two of the four, so it is the median of
+    those two and ``e``."""
+    low = np.maximum(np.minimum(a, b), np.minimum(c, d))
+    high = np.minimum(np.maximum(a, b), np.maximum(c, d))
+    return np.maximum(np.minimum(low, high), np.minimum(np.maximum(low, high), e))
 
 
 def expanding_median(values: np.ndarray, at: np.ndarray) -> np.ndarray:

@@ -259,23 +259,46 @@ def series_codes(frame: pd.DataFrame, names: pd.Categorical | None = None) -> np
     numbered in order of first appearance (as pandas' ``groupby(sort=False).ngroup()`` would).
     ``names``: the frame's names as a Categorical, when the caller has them (no strings to hash)."""
     codes, radix = np.zeros(len(frame), dtype=np.int64), 1
+    if not len(frame):
+        return codes
     for name in SERIES_KEY:
-        column = frame[name]
-        if column.dtype == object and name != "name" and not column.notna().any():
-            continue  # layer and blob without debug_info: missing everywhere, cheaper to see than to factorize
-        # factorize is one hash pass per column; -1 (missing) becomes a value of its own.
-        part, uniques = (names.codes, names.categories) if name == "name" and names is not None else pd.factorize(
-            column)
-        if len(uniques) == 0 or (len(uniques) == 1 and part.min() == 0):
+        found = _key_part(names if name == "name" and names is not None else frame[name])
+        if found is None:
             continue  # the same on every row (layer and blob without debug_info): tells no series apart
-        if radix * (len(uniques) + 1) >= 1 << 62:  # renumber before the mixed-radix number overflows
+        part, count = found
+        if radix * (count + 1) >= 1 << 62:  # renumber before the mixed-radix number overflows
             codes = pd.factorize(codes)[0].astype(np.int64, copy=False)
             radix = int(codes.max(initial=0)) + 1
-        codes *= len(uniques) + 1  # in place: no temporary arrays of a million rows
+        # A digit of a mixed-radix number, in place (no temporary arrays of a million rows); -1 (missing)
+        # is a digit too, one below the others: the numbers stay distinct.
+        codes *= count + 1
         codes += part
-        codes += 1
-        radix *= len(uniques) + 1
+        radix *= count + 1
     return pd.factorize(codes)[0].astype(np.int64, copy=False)
+
+
+def _key_part(column: pd.Series | pd.Categorical) -> tuple[np.ndarray, int] | None:
+    """A key column as integers below a bound that tell its values apart (-1: missing), and the bound; None
+    when it is the same on every row.  Any such numbers will do: :func:`series_codes` numbers the
+    combinations in the end, so categories and a few small integers need no hashing."""
+    if isinstance(column, pd.Series):
+        column = column.to_numpy() if column.dtype in (np.int64, object) else column.array
+    if isinstance(column, pd.Categorical):  # phase, and names as the analyzer keeps them
+        part, count = column.codes, len(column.categories)
+    elif column.dtype == np.int64 and int(column.max()) - int(column.min()) < len(column):  # segment
+        part = column - column.min()
+        count = int(part.max()) + 1
+    elif column.dtype == object:  # names, layers, blobs: missing but in debug_info, so only the rest is hashed
+        missing = pd.isna(column)
+        if missing.all():
+            return None
+        part = np.full(len(column), -1, dtype=np.int64)
+        part[~missing], uniques = pd.factorize(column[~missing])
+        count = len(uniques)
+    else:  # output, net: a nullable integer hashes only the rows that have one
+        part, uniques = pd.factorize(column)
+        count = len(uniques)
+    return None if part.min() == part.max() else (part, count)
 
 
 class Grouping(NamedTuple):
@@ -301,7 +324,8 @@ def grouping(codes: np.ndarray) -> Grouping:
     # numpy sorts 16-bit integers stably by radix: several times faster than 64-bit ones.
     keys = codes.astype(np.uint16) if codes.max() < 1 << 16 else codes
     order = np.argsort(keys, kind="stable")
-    return Grouping(codes, order, np.flatnonzero(np.diff(codes[order], prepend=-1)))
+    ordered = keys[order]
+    return Grouping(codes, order, np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))))
 
 
 def compact(frame: pd.DataFrame, budget: int, groups: Grouping | None = None) -> tuple[pd.DataFrame, int]:
@@ -314,40 +338,62 @@ def compact(frame: pd.DataFrame, budget: int, groups: Grouping | None = None) ->
     look for.  ``groups`` is the frame's grouping by series when the caller has it.  Also returns
     the horizon: the first line from which every series is still complete.
     """
-    metric = (frame["kind"] == "metric").to_numpy()
     groups = grouping(series_codes(frame)) if groups is None else groups
-    group = groups.codes
-    share = max(budget // max(int(group.max()) + 1 if len(group) else 1, 1), 100)
+    order, starts = groups.order, groups.starts
+    share = max(budget // max(len(starts), 1), 100)
     head, tail, buckets = share // 10, share // 2, share // 5
-    position = groups.positions
-    size = np.bincount(group)[group]
-    values = frame["value"].to_numpy()
+    # The rows in series order (``order``: each series' rows together, in log order), where a row's place
+    # in its series is its distance from the series' first row.
+    sizes = np.diff(starts, append=len(order))
+    position = np.arange(len(order)) - np.repeat(starts, sizes)
+    metric = (frame["kind"] == "metric").to_numpy()[order]
+    values = frame["value"].to_numpy()[order]
     bad = ~np.isfinite(values)
-    first_bad = np.zeros(len(frame), dtype=bool)  # the first non-finite values of each series
+    first_bad = np.zeros(len(order), dtype=bool)  # the first non-finite values of each series
     if bad.any():
-        first_bad[np.flatnonzero(bad)[grouping(group[bad]).positions < head]] = True
-    keep = ~metric | first_bad | (position < head) | (position >= size - tail)
+        first_bad[np.flatnonzero(bad)[grouping(groups.codes[order[bad]]).positions < head]] = True
+    keep = ~metric | first_bad | (position < head) | (position >= np.repeat(sizes - tail, sizes))
     middle = ~keep
-    lines = frame["line"].to_numpy()
-    horizon = int(lines[middle].max()) + 1 if middle.any() else 0
+    horizon = int(frame["line"].to_numpy()[order[middle]].max()) + 1 if middle.any() else 0
     if middle.any():
-        span = np.maximum(size - head - tail, 1)
-        bucket = (position - head) * buckets // span
-        middle &= ~bad
-        keep[_nearest_median(group, bucket, values, middle)] = True
-    return frame[keep].reset_index(drop=True), horizon
+        # Bucket numbers that go on from one series to the next: series k has k * buckets and up.
+        bucket = (position - head) * buckets // np.repeat(np.maximum(sizes - head - tail, 1), sizes)
+        bucket += np.repeat(np.arange(len(starts)) * buckets, sizes)
+        keep[_nearest_median(bucket, values, middle & ~bad)] = True
+    kept = np.zeros(len(frame), dtype=bool)
+    kept[order[keep]] = True
+    return frame[kept].reset_index(drop=True), horizon
 
 
-def _nearest_median(group: np.ndarray, bucket: np.ndarray, values: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Of the ``chosen`` rows, per (group, bucket) the first row whose value is nearest the bucket's median."""
+def _nearest_median(bucket: np.ndarray, values: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Of the ``chosen`` rows (finite values), per bucket the first whose value is nearest the bucket's
+    median.  The rows are in series order, so the chosen rows of a bucket follow each other in log order."""
     rows = np.flatnonzero(chosen)
-    # One integer key per bucket, as categorical codes: pandas groups by them without hashing again.
-    bucket = bucket[rows]
-    key, buckets = pd.factorize(group[rows] * (int(bucket.max(initial=0)) + 1) + bucket)
-    by = pd.Categorical.from_codes(key, categories=pd.RangeIndex(len(buckets)), validate=False)
-    v = values[rows]
-    median = pd.Series(v).groupby(by, observed=False).median().to_numpy()
-    distance = np.abs(v - median[key])
-    nearest = np.flatnonzero(distance == pd.Series(distance).groupby(by, observed=False).min().to_numpy()[key])
-    _, first = np.unique(key[nearest], return_index=True)  # the first in log order of each bucket
-    return rows[nearest[first]]
+    if not len(rows):
+        return rows
+    bucket, values = bucket[rows], values[rows]
+    starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
+    sizes = np.diff(starts, append=len(rows))
+    with np.errstate(over="ignore"):  # values near the float limit: a median or distance of inf, as in pandas
+        distance = np.abs(values - np.repeat(run_medians(values, starts), sizes))
+    nearest = np.flatnonzero(distance == np.repeat(np.minimum.reduceat(distance, starts), sizes))
+    return rows[nearest[np.searchsorted(nearest, starts)]]  # each bucket has one: its first
+
+
+def run_medians(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The median of each run of ``values`` (the runs begin at ``starts``; no nan), as pandas has it: the
+    middle value, or the mean of the two middle ones.
+
+    Runs of one length are sorted together, as the rows of a matrix (numpy sorts the rows of a matrix
+    several times faster than pandas finds the medians of groups); a series' buckets have one or two
+    lengths, so there are few matrices.
+    """
+    sizes = np.diff(starts, append=len(values))
+    out = np.empty(len(starts))
+    for size in np.unique(sizes):
+        runs = np.flatnonzero(sizes == size)
+        ordered = np.sort(values[starts[runs, None] + np.arange(size)], axis=1)
+        middle = ordered[:, size // 2]
+        with np.errstate(over="ignore"):  # two middle values near the float limit: inf, as in pandas
+            out[runs] = middle if size % 2 else (middle + ordered[:, size // 2 - 1]) / 2
+    return out

@@ -7,6 +7,8 @@ it replaced (kept below as the reference), on random inputs with ties, gaps, nan
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +18,7 @@ from logdoctor.engine import Analyzer, select_rules
 from logdoctor.rules.accuracy_collapse import AccuracyCollapse
 from logdoctor.rules.episodes import _growth_before, _reference, _walk_back, find_explosion, first_nonfinite
 from logdoctor.rules.loss_saturation import CLAMPS, FRACTIONS, LossSaturation
-from logdoctor.series import Series, expanding_median, trailing_median
+from logdoctor.series import Series, expanding_median, median_of_five, trailing_median
 from logdoctor.sources import blocks_from_chunks
 
 # ---------------------------------------------------------------- the reference versions
@@ -53,6 +55,11 @@ def reference_compact(frame: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, i
         nearest = sub.groupby(["g", "b"], sort=False)["d"].idxmin().to_numpy()
         keep[sub["i"].to_numpy()[nearest]] = True
     return frame[keep].reset_index(drop=True), horizon
+
+
+def reference_run_medians(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    run = np.repeat(np.arange(len(starts)), np.diff(starts, append=len(values)))
+    return pd.Series(values).groupby(run).median().to_numpy()
 
 
 def reference_explosion(series, factor, hold_factor, hold, final, nan_growth):
@@ -183,6 +190,59 @@ def test_compact_keeps_the_rows_the_pandas_version_kept(seed, budget):
     pd.testing.assert_frame_equal(tables.compact(frame, budget, groups=groups)[0], expected)
 
 
+def test_series_codes_of_every_kind_of_key_column():
+    """Categories, small and far-apart integers, nullable integers missing everywhere or somewhere,
+    strings with None and nan: numbered as pandas groups them."""
+    rng = np.random.default_rng(12)
+    rows = 4000
+    for trial in range(30):
+        segment = rng.integers(0, 3, rows) * (10**15 if trial % 3 == 0 else 1)  # far apart: hashed
+        output = rng.choice([None, 0, 1, 7], rows).tolist() if trial % 2 else [None] * rows
+        layer = rng.choice(np.array([None, np.nan, "ip1", "ip2", ""], dtype=object), rows).tolist()
+        frame = tables.frame_from_columns({
+            "line": list(range(rows)), "segment": segment.tolist(), "output": output,
+            "name": rng.choice(["loss", "lr", "accuracy"], rows).tolist(), "layer": layer,
+            "phase": rng.choice(["train", "test"], rows).tolist(), "value": [1.0] * rows})
+        expected = reference_series_codes(frame)
+        assert np.array_equal(tables.series_codes(frame), expected)
+        names = pd.Categorical(frame["name"].to_numpy(), categories=pd.Index(["lr", "loss", "accuracy", "x"],
+                                                                                dtype=object))
+        assert np.array_equal(tables.series_codes(frame, names), expected)
+
+
+def test_run_medians_are_pandas_group_medians():
+    rng = np.random.default_rng(13)
+    for trial in range(300):
+        sizes = rng.integers(1, 12, int(rng.integers(1, 40)))
+        if trial % 3 == 0:
+            sizes[:] = sizes[0]  # one length: one matrix
+        values = rng.normal(size=int(sizes.sum())) * 10.0 ** rng.integers(-3, 3)
+        if trial % 2:
+            values = rng.integers(0, 4, len(values)).astype(float)  # ties
+        if trial % 7 == 0:
+            values[rng.random(len(values)) < 0.3] = rng.choice([1.7e308, -1.7e308])  # the mean overflows
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        assert np.array_equal(tables.run_medians(values, starts), reference_run_medians(values, starts))
+
+
+@pytest.mark.parametrize("seed,budget", [(20, 300), (21, 2000), (22, 30_000)])
+def test_compact_of_many_series_of_any_length_with_holes(seed, budget):
+    """Buckets of many different lengths, and notes and nan among a series' values (holes in its buckets)."""
+    rng = np.random.default_rng(seed)
+    rows = 30_000
+    layer = rng.choice([f"l{i}" for i in range(40)], rows, p=np.arange(1, 41) / np.arange(1, 41).sum())
+    kind = rng.choice(["metric", "note"], rows, p=[0.95, 0.05])
+    values = np.round(rng.lognormal(0, 1, rows), 1)
+    values[rng.random(rows) < 0.05] = np.nan
+    frame = tables.frame_from_columns({
+        "line": list(range(1, rows + 1)), "name": ["debug.forward.top"] * rows, "layer": layer.tolist(),
+        "kind": kind.tolist(), "value": values.tolist(), "text": [""] * rows})
+    compacted, horizon = tables.compact(frame, budget)
+    expected, expected_horizon = reference_compact(frame, budget)
+    assert horizon == expected_horizon
+    pd.testing.assert_frame_equal(compacted, expected)
+
+
 @pytest.mark.parametrize("big", [False, True])  # codes that fit in 16 bits are sorted another way
 def test_grouping_keeps_log_order_within_a_code(big):
     codes = np.array([3, 1, 3, 0, 1, 3, 7, 0]) + (70_000 if big else 0)
@@ -208,6 +268,16 @@ def test_running_medians_are_the_pandas_ones():
             at = np.arange(n)  # every place: pandas' expanding median itself
         expected = pd.Series(values).expanding().median().to_numpy()[at]
         assert np.array_equal(expanding_median(values, at), expected, equal_nan=True), (n, at)
+
+
+def test_the_median_of_five_by_min_and_max_is_the_sorted_middle():
+    every = np.array(list(itertools.product(range(5), repeat=5)), dtype=float).T  # every order, ties too
+    assert np.array_equal(median_of_five(*every), np.sort(every, axis=0)[2])
+    rng = np.random.default_rng(14)
+    for trial in range(300):  # windows of five take that way when no value is negative
+        values = rng.integers(0, 4, int(rng.integers(0, 60))).astype(float) * (1.0 if trial % 2 else 0.37)
+        expected = pd.Series(values).rolling(5, min_periods=1).median().to_numpy()
+        assert np.array_equal(trailing_median(values, 5), expected)
 
 
 def test_a_long_run_is_cut_into_chunks_without_changing_the_medians():

@@ -85,6 +85,8 @@ def find_explosion(series: Series, factor: float, hold_factor: float, hold: int,
 def _reference(settled_values: np.ndarray, settled: np.ndarray, n: int) -> np.ndarray:
     """For each of ``n`` values, the median of the ``REFERENCE_WINDOW`` settled values before it."""
     medians = np.concatenate(([np.nan], trailing_median(settled_values, REFERENCE_WINDOW)))
+    if len(settled) == n:  # every value settled (and finite): ``settled`` is 0, 1, ..., n - 1
+        return medians[:n]
     return medians[np.searchsorted(settled, np.arange(n), side="left")]
 
 

@@ -86,6 +86,8 @@ class LossSaturation(Rule):
             same = np.isfinite(values[1:]) & (np.abs(values[1:] - values[:-1]) <= np.abs(values[1:]) * 1e-4)
         runs = np.convolve(same.astype(int), np.ones(self.repeats - 1, dtype=int), mode="valid")
         stuck = np.flatnonzero(runs == self.repeats - 1)
+        if not len(stuck):
+            return
         # A loss printed with few digits repeats all the time: narrow the places down in numpy.
         # Stuck there from the start is no-learning's case; pinned means it had learnt: an earlier
         # value below half the stuck one (fmin: a nan is never below anything).
