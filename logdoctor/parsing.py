@@ -236,7 +236,7 @@ class TableStream:
         train = (arrays["phase"] == TRAIN) & (arrays["kind"] == METRIC)
         train_rows = np.flatnonzero(train)
         names = arrays["name"]
-        codes, series = names.codes[train_rows], names.categories  # no strings to hash
+        codes, series = names.codes[train_rows], names.labels  # no strings to hash
         # small codes sort by radix: the rows of each series together, in order
         codes = codes.astype(np.int16) if len(series) < 2**15 else codes.astype(np.int64)
         candidates: dict[int, int] = {}  # row -> row of the same series before it (-1: in an earlier block)
@@ -259,7 +259,7 @@ class TableStream:
         for row in sorted(candidates):
             before = candidates[row]
             if before < 0:
-                seen_in_current = self.series_segment.get(names[row]) == self.segment + int(starts[:row].sum())
+                seen_in_current = self.series_segment.get(names.label(row)) == self.segment + int(starts[:row].sum())
             else:
                 seen_in_current = not starts[before + 1: row + 1].any()
             if seen_in_current:

@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from logdoctor.table import SERIES_KEY, Grouping, grouping, series_codes
+from logdoctor.table import SERIES_KEY, Grouping, Names, grouping, series_codes
 
 # Preferred names of "the loss" of a phase, best first (Caffe's smoothed display loss and
 # Keras/HF "loss" first, Lightning's per-step and per-epoch variants next).
@@ -91,10 +91,10 @@ class Run:
     that need the whole run (a plateau "over the run").
     """
 
-    def __init__(self, table: pd.DataFrame, final: bool = True, names: pd.Categorical | None = None) -> None:
+    def __init__(self, table: pd.DataFrame, final: bool = True, names: Names | None = None) -> None:
         self.table = table
         self.final = final
-        self.names = names  # the table's names as a Categorical, when whoever built the table has them
+        self.names = names  # the table's names in array form, when whoever built the table has them
         self._memo: dict = {}
 
     def memo(self, key, compute):

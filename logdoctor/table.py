@@ -71,8 +71,33 @@ def frame_from_columns(columns: dict[str, object]) -> pd.DataFrame:
 
 # Tables are put together as arrays, one per column, and become a DataFrame once: a numpy array of the
 # column's type; for a nullable integer column a masked array (masked: missing); for a categorical one
-# the integer codes of its categories (``PHASES``, ``KINDS``).  ``name`` is a pandas Categorical until
-# then (a parser may give it as ``(codes, names)``): a few names on many rows, grouped without hashing.
+# the integer codes of its categories (``PHASES``, ``KINDS``).  ``name`` is :class:`Names` until then (a
+# parser may give it as ``(codes, names)``): a few names on many rows, grouped without hashing.
+
+
+class Names:
+    """The name column in array form: per row the code of one of a few distinct names (-1: missing)."""
+
+    __slots__ = ("codes", "labels")
+
+    def __init__(self, codes: np.ndarray, labels: list[str]) -> None:
+        self.codes, self.labels = codes, labels
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, rows: np.ndarray) -> "Names":
+        return Names(self.codes[rows], self.labels)
+
+    def label(self, row: int) -> str | None:
+        code = self.codes[row]
+        return self.labels[code] if code >= 0 else None
+
+    def objects(self) -> np.ndarray:
+        """The names as an object array: each distinct name one string object."""
+        labels = np.empty(len(self.labels) + 1, dtype=object)
+        labels[:-1] = self.labels  # the last, None, is what code -1 picks
+        return labels[self.codes]
 
 def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
     """Every column of the schema as an array (lists converted, missing columns filled with their default)."""
@@ -90,8 +115,9 @@ def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
         elif dtype == "Int64":
             ints = _nullable_ints(values)
             arrays[name] = np.ma.MaskedArray(ints._data, mask=ints._mask)
-        elif isinstance(dtype, pd.CategoricalDtype):
-            arrays[name] = pd.Categorical(values, dtype=dtype).codes
+        elif isinstance(dtype, pd.CategoricalDtype):  # a value not among the categories is missing (-1)
+            code = {category: i for i, category in enumerate(dtype.categories)}.get
+            arrays[name] = np.fromiter((code(value, -1) for value in values), dtype=np.int8, count=n)
         elif dtype == "object":
             arrays[name] = np.empty(n, dtype=object)
             arrays[name][:] = values
@@ -100,18 +126,30 @@ def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _names(values: object) -> pd.Categorical:
-    """Names as a Categorical whose categories are Python strings (pandas would infer its own string
-    dtype for some, union_categoricals too, and categoricals of different dtypes do not concatenate)."""
-    if isinstance(values, pd.Categorical):
-        if values.categories.dtype == object:
-            return values
-        codes, names = values.codes, values.categories
-    elif isinstance(values, tuple):  # (codes, distinct names)
-        codes, names = values
-    else:
-        codes, names = pd.factorize(pd.Index(values, dtype=object))
-    return pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
+def _names(values: object) -> Names:
+    if isinstance(values, Names):
+        return values
+    if isinstance(values, tuple):  # (codes, distinct names)
+        return Names(np.asarray(values[0]), list(values[1]))
+    if isinstance(values, list):  # a few rows: a dict is quicker than pandas
+        index: dict[str, int] = {}
+        codes = [-1 if value is None else index.setdefault(value, len(index)) for value in values]
+        return Names(np.array(codes, dtype=np.int64), list(index))
+    codes, labels = pd.factorize(pd.Index(values, dtype=object))
+    return Names(codes, list(labels))
+
+
+def _joined_names(parts: list[Names]) -> tuple[list[np.ndarray], list[str]]:
+    """The parts' codes renumbered into one list of labels."""
+    labels = parts[0].labels
+    if all(part.labels == labels for part in parts):
+        return [part.codes for part in parts], labels
+    index: dict[str, int] = {}
+    codes = []
+    for part in parts:
+        renumber = np.array([index.setdefault(label, len(index)) for label in part.labels] + [-1], dtype=np.int64)
+        codes.append(renumber[part.codes])  # -1 picks the last: missing stays missing
+    return codes, list(index)
 
 
 def concat_arrays(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -122,8 +160,9 @@ def concat_arrays(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
-    if isinstance(arrays[0], pd.Categorical):
-        return _names(pd.api.types.union_categoricals(arrays))
+    if isinstance(arrays[0], Names):
+        codes, labels = _joined_names(arrays)
+        return Names(np.concatenate(codes), labels)
     if isinstance(arrays[0], np.ma.MaskedArray):
         return np.ma.MaskedArray(np.concatenate([a.data for a in arrays]),
                                  mask=np.concatenate([np.ma.getmaskarray(a) for a in arrays]))
@@ -138,10 +177,9 @@ def merge_arrays(columns: dict[str, np.ndarray], rows: dict[str, np.ndarray]) ->
 
 
 def _insert(values: np.ndarray, where: np.ndarray, more: np.ndarray) -> np.ndarray:
-    if isinstance(values, pd.Categorical):
-        both = pd.api.types.union_categoricals([values, more])
-        codes = np.insert(both.codes[:len(values)], where, both.codes[len(values):])
-        return _names((codes, both.categories))
+    if isinstance(values, Names):
+        (codes, more_codes), labels = _joined_names([values, more])
+        return Names(np.insert(codes, where, more_codes), labels)
     if isinstance(values, np.ma.MaskedArray):
         return np.ma.MaskedArray(np.insert(values.data, where, more.data),
                                  mask=np.insert(np.ma.getmaskarray(values), where, np.ma.getmaskarray(more)))
@@ -169,7 +207,7 @@ def frame_from_arrays(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
         elif isinstance(dtype, pd.CategoricalDtype):
             data[name] = pd.Categorical.from_codes(values, dtype=dtype)
         elif name == "name":
-            data[name] = pd.Series(name_objects(values), dtype=object, copy=False)
+            data[name] = pd.Series(values.objects(), dtype=object, copy=False)
         elif dtype == "object":  # a Series: pandas would infer a string dtype from an object array
             data[name] = pd.Series(values, dtype=object, copy=False)
         else:
@@ -192,15 +230,6 @@ def arrays_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         else:
             arrays[name] = column.to_numpy()
     return arrays
-
-
-def name_objects(names: pd.Categorical) -> np.ndarray:
-    """The names as an object array: each distinct name one string object."""
-    labels = np.asarray(names.categories, dtype=object)
-    objects = labels[names.codes] if len(labels) else np.full(len(names), None, dtype=object)
-    if len(labels) and (names.codes < 0).any():
-        objects[names.codes < 0] = None
-    return objects
 
 
 def _default_array(name: str, dtype: object, n: int) -> np.ndarray:
@@ -254,10 +283,10 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 SERIES_KEY = ["segment", "phase", "name", "output", "net", "layer", "blob"]
 
 
-def series_codes(frame: pd.DataFrame, names: pd.Categorical | None = None) -> np.ndarray:
+def series_codes(frame: pd.DataFrame, names: Names | None = None) -> np.ndarray:
     """One integer per row naming its series (its ``SERIES_KEY``; a missing key part is a value too),
     numbered in order of first appearance (as pandas' ``groupby(sort=False).ngroup()`` would).
-    ``names``: the frame's names as a Categorical, when the caller has them (no strings to hash)."""
+    ``names``: the frame's names in array form, when the caller has them (no strings to hash)."""
     codes, radix = np.zeros(len(frame), dtype=np.int64), 1
     if not len(frame):
         return codes
@@ -277,13 +306,15 @@ def series_codes(frame: pd.DataFrame, names: pd.Categorical | None = None) -> np
     return pd.factorize(codes)[0].astype(np.int64, copy=False)
 
 
-def _key_part(column: pd.Series | pd.Categorical) -> tuple[np.ndarray, int] | None:
+def _key_part(column: pd.Series | Names) -> tuple[np.ndarray, int] | None:
     """A key column as integers below a bound that tell its values apart (-1: missing), and the bound; None
     when it is the same on every row.  Any such numbers will do: :func:`series_codes` numbers the
     combinations in the end, so categories and a few small integers need no hashing."""
     if isinstance(column, pd.Series):
         column = column.to_numpy() if column.dtype in (np.int64, object) else column.array
-    if isinstance(column, pd.Categorical):  # phase, and names as the analyzer keeps them
+    if isinstance(column, Names):  # names as the analyzer keeps them
+        part, count = column.codes, len(column.labels)
+    elif isinstance(column, pd.Categorical):  # phase
         part, count = column.codes, len(column.categories)
     elif column.dtype == np.int64 and int(column.max()) - int(column.min()) < len(column):  # segment
         part = column - column.min()

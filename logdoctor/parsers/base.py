@@ -268,7 +268,7 @@ class BulkRows:
         for column in NULLABLE:
             listed[column] = (arrays[column].data, np.ma.getmaskarray(arrays[column]))
         names = arrays["name"]
-        remap = np.array([self.names.setdefault(name, len(self.names)) for name in names.categories], dtype=np.int64)
+        remap = np.array([self.names.setdefault(name, len(self.names)) for name in names.labels], dtype=np.int64)
         listed["name"] = remap[names.codes]
         return listed
 
