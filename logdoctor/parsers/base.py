@@ -188,6 +188,21 @@ def floats(columns: list[list[str]]) -> np.ndarray:
     return values
 
 
+def all_floats(tokens) -> bool:
+    """Whether float() reads every token."""
+    try:
+        list(map(float, tokens))
+    except ValueError:
+        return False
+    return True
+
+
+def first_true(flags, default: int) -> int:
+    """Index of the first true flag, else ``default``."""
+    flags = list(flags)
+    return flags.index(True) if True in flags else default
+
+
 class BulkRows:
     """Rows of bar states read in bulk, as arrays, and where they go among the rows read one by one.
 

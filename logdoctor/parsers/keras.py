@@ -45,7 +45,7 @@ from operator import eq
 import numpy as np
 import regex
 
-from logdoctor.parsers.base import INT_LIMIT, Batch, BulkRows, Rows, floats, to_float
+from logdoctor.parsers.base import INT_LIMIT, Batch, BulkRows, Rows, all_floats, first_true, floats, to_float
 from logdoctor.sources import Block
 from logdoctor.table import DEFAULTS
 
@@ -154,20 +154,6 @@ def _hot_shape(keys: tuple[str, ...]) -> re.Pattern | None:
         fits = all(HOT_KEY.fullmatch(key) for key in keys)
         shape = _hot_shapes[keys] = re.compile(f"^(?:{HOT_STATE}{metrics} *|.*)$", re.M) if fits else None
     return shape
-
-
-def _readable(tokens) -> bool:
-    try:
-        list(map(float, tokens))
-    except ValueError:
-        return False
-    return True
-
-
-def _first(flags, default: int) -> int:
-    """Index of the first true flag, else ``default``."""
-    flags = list(flags)
-    return flags.index(True) if True in flags else default
 
 
 def _series(key: str) -> tuple[str, str]:
@@ -412,13 +398,14 @@ class KerasLineParser:
                                                                                           block.first + end))
         if (lines[0], False, self.epoch, offset + ticks[0]) == self.emitted_key:
             return 0
-        count = min(_first(map(eq, curs, targets), len(curs)), _first(map(eq, ticks[1:], ticks), len(curs) - 1) + 1)
+        count = min(first_true(map(eq, curs, targets), len(curs)),
+                    first_true(map(eq, ticks[1:], ticks), len(curs) - 1) + 1)
         if not count or self.epoch >= INT_LIMIT or offset + max(ticks[:count]) >= INT_LIMIT:
             return 0
         try:
             values = floats([column[:count] for column in columns[2:]])
         except ValueError:   # up to the first state with a value float() does not read: it makes a note
-            count = next(k for k in range(count) if not _readable(column[k] for column in columns[2:]))
+            count = next(k for k in range(count) if not all_floats(column[k] for column in columns[2:]))
             if not count:
                 return 0
             values = floats([column[:count] for column in columns[2:]])

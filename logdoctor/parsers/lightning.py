@@ -71,7 +71,7 @@ from operator import lt, ne, or_
 import numpy as np
 import regex
 
-from logdoctor.parsers.base import INT_LIMIT, Batch, BulkRows, Rows, floats, to_float
+from logdoctor.parsers.base import INT_LIMIT, Batch, BulkRows, Rows, all_floats, first_true, floats, to_float
 from logdoctor.sources import Block
 
 name = "lightning"
@@ -206,20 +206,6 @@ def _postfix_keys(postfix: str) -> tuple[str, ...] | None:
     if not all("=" in part for part in parts) or any(not key or key != key.strip() for key in keys):
         return None
     return keys
-
-
-def _readable(tokens) -> bool:
-    try:
-        list(map(float, tokens))
-    except ValueError:
-        return False
-    return True
-
-
-def _first(flags, default: int) -> int:
-    """Index of the first true flag, else ``default``."""
-    flags = list(flags)
-    return flags.index(True) if True in flags else default
 
 
 # --------------------------------------------------------------------------- names and values
@@ -379,8 +365,8 @@ class LightningLineParser:
             return 0
         counts, tokens = list(map(int, columns[1])), columns[4:]
         # Up to another epoch, or a count that goes back (a new run) or is 0 (a reset before a rename).
-        count = _first(map(ne, map(int, columns[0]), repeat(self.epoch)), len(counts))
-        count = _first(map(lt, counts[:count], [max(self.last_n, 1), *counts]), count)
+        count = first_true(map(ne, map(int, columns[0]), repeat(self.epoch)), len(counts))
+        count = first_true(map(lt, counts[:count], [max(self.last_n, 1), *counts]), count)
         base = self.offset + self.epoch_batches - self.last_n
         if not count or self.epoch >= INT_LIMIT or base + max(counts[:count]) >= INT_LIMIT:
             return 0
@@ -394,7 +380,7 @@ class LightningLineParser:
         for column, key in enumerate(keys):
             series = self.series[key]
             if series is not None and series[2]:
-                count = _first(map(ne, tokens[column][:count], repeat(self.shown.get(key))), count)
+                count = first_true(map(ne, tokens[column][:count], repeat(self.shown.get(key))), count)
             elif series is not None:
                 written.append((column, series))
         if not count:
@@ -407,7 +393,7 @@ class LightningLineParser:
             try:
                 values = floats([list(map(tokens[column].__getitem__, done)) for column, _ in written])
             except ValueError:   # an unreadable value makes a note: up to that state
-                count = next(k for k in range(count) if not _readable(tokens[column][k] for column, _ in written))
+                count = next(k for k in range(count) if not all_floats(tokens[column][k] for column, _ in written))
                 if not count:
                     return 0
                 done = [k for k in done if k < count - 1]
