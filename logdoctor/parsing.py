@@ -102,7 +102,7 @@ class TableStream:
             self._keep(batch, rank)
             if len(batch):
                 self.used.add(parser.name)
-                self._rows_at(np.asarray(batch.lines(), dtype=np.int64))
+                self._rows_at(batch.lines())
         self.open_line = None
         if self.forced is not None and self.forced.name not in self.used:
             looks = max(self.head.scores.items(), key=lambda item: item[1], default=(None, 0))
@@ -207,7 +207,7 @@ class TableStream:
             self._parse(block)
 
     def _parse(self, block: Block) -> None:
-        row_lines: list[int] = []
+        row_lines: list[np.ndarray] = []
         current = block
         unknown: list[int] = list(range(len(block)))
         self.open_line = block.last if block.open_end else None
@@ -216,7 +216,7 @@ class TableStream:
             if len(batch):
                 self.used.add(parser.name)
                 self._keep(batch, rank)
-                row_lines += batch.lines()
+                row_lines.append(batch.lines())
             unknown = [i for i in batch.unknown if current.lines[i].strip()]
             if not unknown:
                 break
@@ -272,7 +272,7 @@ class TableStream:
                                     for code, i in zip(found.tolist(), from_end.tolist()) if code >= 0})
         return segments
 
-    def _account(self, block: Block, row_lines: list[int], unknown_lines: list[int]) -> None:
+    def _account(self, block: Block, row_lines: list[np.ndarray], unknown_lines: list[int]) -> None:
         """Record what became of each physical line of ``block`` (see :meth:`_set_status`)."""
         first, last = block.first, block.last
         status = np.full(last - first + 1, RECOGNISED, dtype=np.int8)
@@ -286,7 +286,7 @@ class TableStream:
         if len(status):
             self._set_status(first, status)
         if row_lines:
-            self._rows_at(np.asarray(row_lines, dtype=np.int64))
+            self._rows_at(np.concatenate(row_lines))
 
     def _set_status(self, first: int, status: np.ndarray) -> None:
         """Store line statuses (one byte per line); a line seen before keeps the better of the two

@@ -134,10 +134,10 @@ class Batch:
     def __len__(self) -> int:
         return len(self.rows) + (len(self.columns["line"]) if self.columns else 0)
 
-    def lines(self) -> list:
+    def lines(self) -> np.ndarray:
         """The line of every row (of ``rows``, then of ``columns``)."""
-        lines = self.rows.columns["line"]
-        return lines + self.columns["line"].tolist() if self.columns else lines
+        lines = np.asarray(self.rows.columns["line"], dtype=np.int64)
+        return np.concatenate([lines, self.columns["line"]]) if self.columns else lines
 
 
 def feed_lines(block: Block, handle) -> Batch:
