@@ -109,8 +109,8 @@ class Analyzer:
     max_rows: int = 200_000
     piece_rows: int = PIECE_ROWS  # parsed rows leave the parser's lists for a compact table piece this often
     stream: TableStream = field(init=False)
-    pieces: list[dict] = field(default_factory=list, init=False)  # the table so far, as arrays (see table.py)
-    frame: pd.DataFrame | None = field(default=None, init=False)  # the pieces as one table, until more come
+    buffer: tables.TableBuffer = field(init=False)  # the table so far, in array form
+    frame: pd.DataFrame | None = field(default=None, init=False)  # the buffer as a table, until more comes
     reported: dict[tuple, Finding] = field(default_factory=dict, init=False)
     queued: list[Finding] = field(default_factory=list, init=False)
     rows: int = field(default=0, init=False)
@@ -120,6 +120,7 @@ class Analyzer:
 
     def __post_init__(self) -> None:
         self.stream = TableStream(self.parser, self.path)
+        self.buffer = self._new_buffer()
 
     def feed(self, block: Block) -> None:
         """Add lines; call :meth:`findings` when you want to know what they proved."""
@@ -150,23 +151,24 @@ class Analyzer:
         """The event table so far (compacted past ``max_rows``)."""
         self._take()
         if self.frame is None:
-            if not self.pieces:
-                return tables.empty_table()
-            self.pieces = [tables.concat_arrays(self.pieces)]
-            self.frame = tables.frame_from_arrays(self.pieces[0])
+            self.frame = tables.frame_from_arrays(self.buffer.arrays())
         return self.frame
 
     def run(self, final: bool = True) -> Run:
         """The table so far as the rules see it."""
         frame = self.table()
-        return Run(frame, final=final, names=self.pieces[0]["name"] if self.pieces else None)
+        return Run(frame, final=final, names=self.buffer.arrays()["name"])
 
     def _take(self) -> None:
         if self.stream.buffered:
             piece = self.stream.take_arrays()
             self.rows += len(piece["line"])
-            self.pieces.append(piece)
+            self.buffer.extend(piece)
             self.frame = None
+
+    def _new_buffer(self) -> tables.TableBuffer:
+        # room for the rows that start the next compaction: it seldom needs to grow
+        return tables.TableBuffer(capacity=self.max_rows + 2 * self.piece_rows)
 
     def report(self) -> FileReport:
         stats = self.stream.stats()
@@ -180,11 +182,13 @@ class Analyzer:
         self.fresh = True
         if self.stream.buffered >= self.piece_rows:
             self._take()
-        if self.stream.buffered + sum(len(p["line"]) for p in self.pieces) > self.max_rows:
+        if self.stream.buffered + len(self.buffer) > self.max_rows:
             run = self.run(final=False)
             self._collect(run)
-            self.frame, horizon = tables.compact(run.table, budget=self.max_rows // 2, groups=run.groups)
-            self.pieces = [tables.arrays_from_frame(self.frame)]
+            kept, horizon = tables.compaction(run.table, budget=self.max_rows // 2, groups=run.groups)
+            compacted = tables.take_arrays(self.buffer.arrays(), kept)
+            self.buffer, self.frame = self._new_buffer(), None
+            self.buffer.extend(compacted)
             self.horizon = max(self.horizon, horizon)
 
     def _collect(self, run: Run) -> None:

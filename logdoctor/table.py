@@ -71,12 +71,15 @@ def frame_from_columns(columns: dict[str, object]) -> pd.DataFrame:
 
 # Tables are put together as arrays, one per column, and become a DataFrame once: a numpy array of the
 # column's type; for a nullable integer column a masked array (masked: missing); for a categorical one
-# the integer codes of its categories (``PHASES``, ``KINDS``).  ``name`` is :class:`Names` until then (a
-# parser may give it as ``(codes, names)``): a few names on many rows, grouped without hashing.
+# the integer codes of its categories (``PHASES``, ``KINDS``); for a column of strings (``STRING_COLUMNS``)
+# :class:`Strings` (a parser may give one as ``(codes, distinct strings)``): a few distinct strings on
+# many rows, copied and grouped as integers, without hashing or reference counting.
+
+STRING_COLUMNS = tuple(name for name, dtype in SCHEMA.items() if dtype == "object")
 
 
-class Names:
-    """The name column in array form: per row the code of one of a few distinct names (-1: missing)."""
+class Strings:
+    """A column of strings in array form: per row the code of one of its distinct strings (-1: missing)."""
 
     __slots__ = ("codes", "labels")
 
@@ -86,18 +89,22 @@ class Names:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def __getitem__(self, rows: np.ndarray) -> "Names":
-        return Names(self.codes[rows], self.labels)
+    def __getitem__(self, rows: np.ndarray) -> "Strings":
+        return Strings(self.codes[rows], self.labels)
 
     def label(self, row: int) -> str | None:
         code = self.codes[row]
         return self.labels[code] if code >= 0 else None
 
     def objects(self) -> np.ndarray:
-        """The names as an object array: each distinct name one string object."""
+        """The strings as an object array: each distinct string one object."""
         labels = np.empty(len(self.labels) + 1, dtype=object)
         labels[:-1] = self.labels  # the last, None, is what code -1 picks
         return labels[self.codes]
+
+
+Names = Strings  # the name column's form (series.py's name for it)
+
 
 def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
     """Every column of the schema as an array (lists converted, missing columns filled with their default)."""
@@ -106,9 +113,9 @@ def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
     for name, dtype in SCHEMA.items():
         values = columns.get(name)
         if values is None:
-            arrays[name] = _names((np.full(n, -1), [])) if name == "name" else _default_array(name, dtype, n)
-        elif name == "name":
-            arrays[name] = _names(values)
+            arrays[name] = _default_array(name, dtype, n)
+        elif name in STRING_COLUMNS:
+            arrays[name] = _strings(values)
         elif not isinstance(values, list):
             arrays[name] = values if dtype != "Int64" or isinstance(values, np.ma.MaskedArray) else np.ma.MaskedArray(
                 values.astype(np.int64, copy=False), mask=np.zeros(n, dtype=bool))
@@ -118,28 +125,25 @@ def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
         elif isinstance(dtype, pd.CategoricalDtype):  # a value not among the categories is missing (-1)
             code = {category: i for i, category in enumerate(dtype.categories)}.get
             arrays[name] = np.fromiter((code(value, -1) for value in values), dtype=np.int8, count=n)
-        elif dtype == "object":
-            arrays[name] = np.empty(n, dtype=object)
-            arrays[name][:] = values
         else:
             arrays[name] = np.asarray(values, dtype=dtype)
     return arrays
 
 
-def _names(values: object) -> Names:
-    if isinstance(values, Names):
+def _strings(values: object) -> Strings:
+    if isinstance(values, Strings):
         return values
-    if isinstance(values, tuple):  # (codes, distinct names)
-        return Names(np.asarray(values[0]), list(values[1]))
+    if isinstance(values, tuple):  # (codes, distinct strings)
+        return Strings(np.asarray(values[0]), list(values[1]))
     if isinstance(values, list):  # a few rows: a dict is quicker than pandas
         index: dict[str, int] = {}
         codes = [-1 if value is None else index.setdefault(value, len(index)) for value in values]
-        return Names(np.array(codes, dtype=np.int64), list(index))
+        return Strings(np.array(codes, dtype=np.int64), list(index))
     codes, labels = pd.factorize(pd.Index(values, dtype=object))
-    return Names(codes, list(labels))
+    return Strings(codes, list(labels))
 
 
-def _joined_names(parts: list[Names]) -> tuple[list[np.ndarray], list[str]]:
+def _joined_strings(parts: list[Strings]) -> tuple[list[np.ndarray], list[str]]:
     """The parts' codes renumbered into one list of labels."""
     labels = parts[0].labels
     if all(part.labels == labels for part in parts):
@@ -160,9 +164,9 @@ def concat_arrays(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
-    if isinstance(arrays[0], Names):
-        codes, labels = _joined_names(arrays)
-        return Names(np.concatenate(codes), labels)
+    if isinstance(arrays[0], Strings):
+        codes, labels = _joined_strings(arrays)
+        return Strings(np.concatenate(codes), labels)
     if isinstance(arrays[0], np.ma.MaskedArray):
         return np.ma.MaskedArray(np.concatenate([a.data for a in arrays]),
                                  mask=np.concatenate([np.ma.getmaskarray(a) for a in arrays]))
@@ -177,9 +181,9 @@ def merge_arrays(columns: dict[str, np.ndarray], rows: dict[str, np.ndarray]) ->
 
 
 def _insert(values: np.ndarray, where: np.ndarray, more: np.ndarray) -> np.ndarray:
-    if isinstance(values, Names):
-        (codes, more_codes), labels = _joined_names([values, more])
-        return Names(np.insert(codes, where, more_codes), labels)
+    if isinstance(values, Strings):
+        (codes, more_codes), labels = _joined_strings([values, more])
+        return Strings(np.insert(codes, where, more_codes), labels)
     if isinstance(values, np.ma.MaskedArray):
         return np.ma.MaskedArray(np.insert(values.data, where, more.data),
                                  mask=np.insert(np.ma.getmaskarray(values), where, np.ma.getmaskarray(more)))
@@ -195,6 +199,77 @@ def take_arrays(arrays: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np
     return {name: values[rows] for name, values in arrays.items()}
 
 
+class TableBuffer:
+    """A table in array form that grows at its end: a piece added is copied once, and the table so far is a
+    view of it, not everything concatenated again for each rule run.
+
+    State is the point here.  What a view shows is never written again (pieces go after it, and growing
+    past the capacity moves to new arrays), so a DataFrame made from a view stays as it was.
+    """
+
+    def __init__(self, capacity: int = 1 << 16) -> None:
+        self.size = 0
+        self.capacity = max(capacity, 1)
+        self.data = {name: _buffer(dtype, self.capacity) for name, dtype in SCHEMA.items()}
+        self.masks = {name: np.zeros(self.capacity, dtype=bool) for name, dtype in SCHEMA.items() if dtype == "Int64"}
+        self.labels: dict[str, dict[str, int]] = {name: {} for name in STRING_COLUMNS}  # string -> its code
+
+    def __len__(self) -> int:
+        return self.size
+
+    def extend(self, arrays: dict[str, np.ndarray]) -> None:
+        """Add rows at the end (columns in array form, as :func:`as_arrays` gives them)."""
+        n = len(arrays["line"])
+        if self.size + n > self.capacity:
+            self._grow(max(self.size + n, 2 * self.capacity))
+        end = self.size + n
+        for name, values in arrays.items():
+            if name in self.masks:
+                self.data[name][self.size:end] = values.data
+                self.masks[name][self.size:end] = np.ma.getmaskarray(values)
+            elif name in self.labels:
+                self.data[name][self.size:end] = self._codes(name, values)
+            else:
+                self.data[name][self.size:end] = values
+        self.size = end
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The rows so far, columns in array form (views)."""
+        n, out = self.size, {}
+        for name, values in self.data.items():
+            if name in self.masks:
+                out[name] = np.ma.MaskedArray(values[:n], mask=self.masks[name][:n])
+            elif name in self.labels:
+                out[name] = Strings(values[:n], list(self.labels[name]))
+            else:
+                out[name] = values[:n]
+        return out
+
+    def _codes(self, name: str, strings: Strings) -> np.ndarray:
+        """``strings``' codes renumbered to this buffer's (a new string gets the next code)."""
+        index = self.labels[name]
+        if list(index)[:len(strings.labels)] == strings.labels:  # (most pieces: the same strings, same order)
+            return strings.codes
+        renumber = np.array([index.setdefault(label, len(index)) for label in strings.labels] + [-1], dtype=np.int32)
+        return renumber[strings.codes]  # -1 picks the last: missing stays missing
+
+    def _grow(self, capacity: int) -> None:
+        for columns in (self.data, self.masks):
+            for name, values in columns.items():
+                grown = np.empty(capacity, dtype=values.dtype)
+                grown[:self.size] = values[:self.size]
+                columns[name] = grown
+        self.capacity = capacity
+
+
+def _buffer(dtype: object, capacity: int) -> np.ndarray:
+    if isinstance(dtype, pd.CategoricalDtype):
+        return np.empty(capacity, dtype=np.int8)
+    if dtype == "object":
+        return np.empty(capacity, dtype=np.int32)  # codes (see Strings)
+    return np.empty(capacity, dtype=np.int64 if dtype == "Int64" else dtype)
+
+
 def frame_from_arrays(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
     """The table of columns in array form."""
     if not len(arrays["line"]):
@@ -206,10 +281,8 @@ def frame_from_arrays(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
             data[name] = pd.arrays.IntegerArray(values.data.astype(np.int64, copy=False), np.ma.getmaskarray(values))
         elif isinstance(dtype, pd.CategoricalDtype):
             data[name] = pd.Categorical.from_codes(values, dtype=dtype)
-        elif name == "name":
+        elif name in STRING_COLUMNS:  # a Series: pandas would infer a string dtype from an object array
             data[name] = pd.Series(values.objects(), dtype=object, copy=False)
-        elif dtype == "object":  # a Series: pandas would infer a string dtype from an object array
-            data[name] = pd.Series(values, dtype=object, copy=False)
         else:
             data[name] = np.asarray(values, dtype=dtype)
     return pd.DataFrame(data, copy=False)
@@ -225,19 +298,21 @@ def arrays_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
             arrays[name] = np.ma.MaskedArray(values._data, mask=values._mask)
         elif isinstance(dtype, pd.CategoricalDtype):
             arrays[name] = column.cat.codes.to_numpy()
-        elif name == "name":
-            arrays[name] = _names(column.to_numpy())
+        elif name in STRING_COLUMNS:
+            arrays[name] = _strings(column.to_numpy())
         else:
             arrays[name] = column.to_numpy()
     return arrays
 
 
 def _default_array(name: str, dtype: object, n: int) -> np.ndarray:
-    default = DEFAULTS[name]
+    default = DEFAULTS.get(name)  # (a name has none: missing)
     if dtype == "Int64":
         return np.ma.MaskedArray(np.zeros(n, dtype=np.int64), mask=np.ones(n, dtype=bool))
     if isinstance(dtype, pd.CategoricalDtype):
         return np.full(n, dtype.categories.get_loc(default), dtype=np.int8)
+    if name in STRING_COLUMNS:
+        return Strings(np.full(n, -1 if default is None else 0, dtype=np.int32), [] if default is None else [default])
     return np.full(n, default, dtype=dtype)
 
 
@@ -360,14 +435,20 @@ def grouping(codes: np.ndarray) -> Grouping:
 
 
 def compact(frame: pd.DataFrame, budget: int, groups: Grouping | None = None) -> tuple[pd.DataFrame, int]:
+    """The rows of ``frame`` that :func:`compaction` keeps, and the horizon."""
+    kept, horizon = compaction(frame, budget, groups)
+    return frame[kept].reset_index(drop=True), horizon
+
+
+def compaction(frame: pd.DataFrame, budget: int, groups: Grouping | None = None) -> tuple[np.ndarray, int]:
     """Bound the size of a long table to about ``budget`` values, shared among its series: per
     series keep the first values (a tenth of its share) and the last (half of it), and of the
     values between, the one nearest the median of each bucket (the level the series had there;
     extremes of a long-gone past are noise to the rules).
 
     Notes and the first non-finite values of each series are always kept: they are what the rules
-    look for.  ``groups`` is the frame's grouping by series when the caller has it.  Also returns
-    the horizon: the first line from which every series is still complete.
+    look for.  ``groups`` is the frame's grouping by series when the caller has it.  Returns the rows
+    to keep (a mask) and the horizon: the first line from which every series is still complete.
     """
     groups = grouping(series_codes(frame)) if groups is None else groups
     order, starts = groups.order, groups.starts
@@ -393,7 +474,7 @@ def compact(frame: pd.DataFrame, budget: int, groups: Grouping | None = None) ->
         keep[_nearest_median(bucket, values, middle & ~bad)] = True
     kept = np.zeros(len(frame), dtype=bool)
     kept[order[keep]] = True
-    return frame[kept].reset_index(drop=True), horizon
+    return kept, horizon
 
 
 def _nearest_median(bucket: np.ndarray, values: np.ndarray, chosen: np.ndarray) -> np.ndarray:

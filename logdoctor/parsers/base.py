@@ -279,7 +279,9 @@ class BulkRows:
             return {}
         arrays = table.as_arrays(rows.columns)
         notes = "note" in rows.columns["kind"]
-        listed = {column: arrays[column] for column in BULK_COLUMNS + (("kind", "text") if notes else ())}
+        listed = {column: arrays[column] for column in BULK_COLUMNS + (("kind",) if notes else ())}
+        if notes:
+            listed["text"] = arrays["text"].objects()  # joined with the pieces' "" (see _defaults)
         for column in NULLABLE:
             listed[column] = (arrays[column].data, np.ma.getmaskarray(arrays[column]))
         names = arrays["name"]

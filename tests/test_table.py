@@ -1,0 +1,93 @@
+"""The event table in array form: strings as codes, and the analyzer's growing buffer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from logdoctor import table
+from logdoctor.engine import Analyzer, select_rules
+from logdoctor.sources import blocks_from_chunks
+
+
+def rows(lines, names, texts=None, layers=None, steps=None):
+    """Columns as a parser gives them (lists)."""
+    columns = {"line": list(lines), "name": list(names), "value": [float(i) for i in range(len(lines))]}
+    if texts is not None:
+        columns["text"], columns["kind"] = list(texts), ["note" if t else "metric" for t in texts]
+    if layers is not None:
+        columns["layer"] = list(layers)
+    if steps is not None:
+        columns["step"] = list(steps)
+    return table.as_arrays(columns)
+
+
+def test_string_columns_are_codes_into_their_distinct_strings_with_the_schema_defaults():
+    arrays = table.as_arrays({"line": [1, 2, 3], "name": ["loss", "lr", "loss"], "value": [1.0, 0.1, 0.9]})
+    assert arrays["name"].codes.tolist() == [0, 1, 0] and arrays["name"].labels == ["loss", "lr"]
+    assert arrays["text"].objects().tolist() == ["", "", ""]       # metrics carry "" as text
+    assert arrays["layer"].objects().tolist() == [None, None, None]  # and no layer
+    frame = table.frame_from_arrays(arrays)
+    assert frame["name"].tolist() == ["loss", "lr", "loss"]
+    assert frame["text"].dtype == object and frame["layer"].isna().all()
+
+
+def test_a_parser_may_give_strings_as_codes_and_labels():
+    arrays = table.as_arrays({"line": [1, 2], "name": (np.array([1, -1]), ["loss", "acc"]), "value": [1.0, 2.0]})
+    assert table.frame_from_arrays(arrays)["name"].tolist() == ["acc", None]
+
+
+def test_the_buffer_shows_every_piece_in_order_whatever_the_codes_of_their_strings():
+    first = rows([1, 2], ["loss", "lr"], texts=["", ""], layers=[None, "conv1"], steps=[0, None])
+    second = rows([3, 4, 5], ["acc", "loss", None], texts=["", "snapshot", ""], layers=["fc", None, None],
+                  steps=[10, 10, None])
+    buffer = table.TableBuffer(capacity=1)  # grows twice
+    buffer.extend(first)
+    buffer.extend(second)
+    assert len(buffer) == 5 and buffer.capacity >= 5
+    got = table.frame_from_arrays(buffer.arrays())
+    expected = table.frame_from_arrays(table.concat_arrays([first, second]))
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["name"].tolist() == ["loss", "lr", "acc", "loss", None]
+    assert got["layer"].tolist() == [None, "conv1", "fc", None, None]
+    assert got["step"].tolist() == [0, pd.NA, 10, 10, pd.NA]
+
+
+def test_a_view_of_the_buffer_does_not_change_when_rows_come_after_it():
+    buffer = table.TableBuffer(capacity=8)
+    buffer.extend(rows([1, 2], ["loss", "lr"]))
+    frame = table.frame_from_arrays(buffer.arrays())
+    before = frame.copy()
+    buffer.extend(rows([3, 4, 5], ["acc", "acc", "acc"]))      # fits: written after the view
+    buffer.extend(rows(range(6, 40), ["x"] * 34))               # does not fit: the buffer moves
+    pd.testing.assert_frame_equal(frame, before)
+    assert len(table.frame_from_arrays(buffer.arrays())) == 39
+
+
+def test_a_stream_compacted_in_the_buffer_keeps_what_compacting_the_frame_keeps(monkeypatch):
+    text = "".join(f"I0101 00:00:00.0 1 solver.cpp:218] Iteration {i * 10}, loss = {2.3 - 0.0004 * i}\n"
+                   f"I0101 00:00:00.0 1 solver.cpp:237]     Train net output #0: acc = {0.1 + 0.0002 * i}\n"
+                   for i in range(1500))
+    analyzer = Analyzer(select_rules(), max_rows=1000, piece_rows=100)
+    compaction, reference = table.compaction, []
+
+    def compaction_also_done_the_frames_way(frame, budget, groups=None):
+        kept, horizon = compaction(frame, budget, groups)
+        reference.append(frame[kept].reset_index(drop=True))
+        return kept, horizon
+
+    monkeypatch.setattr(table, "compaction", compaction_also_done_the_frames_way)
+    for block in blocks_from_chunks([text.encode()]):
+        analyzer.feed(block)
+        if reference:  # compacted in this feed: the buffer holds what was kept, nothing more
+            break
+    assert 0 < len(reference[0]) < 1000
+    pd.testing.assert_frame_equal(table.frame_from_arrays(analyzer.buffer.arrays()), reference[0])
+
+
+@pytest.mark.parametrize("labels", [["loss"], ["lr", "loss"], ["a", "b", "c"]])
+def test_strings_picked_by_rows_keep_their_labels(labels):
+    strings = table.Strings(np.array([0, -1, len(labels) - 1]), labels)
+    assert strings[np.array([True, False, True])].objects().tolist() == [labels[0], labels[-1]]
+    assert strings.label(1) is None and strings.label(2) == labels[-1]
