@@ -73,7 +73,11 @@ def assert_same(a, b):
 def test_every_caffe_fixture_gives_the_same_table_with_and_without_the_scanner(path, monkeypatch):
     with_scanner, without, read = parse_both(path.read_bytes(), monkeypatch, chunk=1 << 12)
     assert_same(with_scanner, without)
-    assert read > 0 or b"from parameters:" in path.read_bytes()[:1 << 12]
+    assert read > 0 or b"[Forward]" in path.read_bytes()
+
+
+def ints(buffer, dtype=np.int64):
+    return np.frombuffer(buffer, dtype).tolist()
 
 
 @needs_native
@@ -88,8 +92,6 @@ def test_the_scanner_returns_rows_stamps_and_cold_lines():
      weight, cold, cold_start, cold_iteration, cold_iteration_known, *_, names, state) = caffe.native.scan(
         text, None, None, 0, False)
 
-    def ints(buffer, dtype=np.int64):
-        return np.frombuffer(buffer, dtype).tolist()
 
     assert ints(dates) == [717, 717, -1, -1, 100000000 + 20261122, -1]
     assert ints(minutes)[:2] == [21 * 60 + 6] * 2
@@ -109,13 +111,28 @@ def test_the_scanner_returns_rows_stamps_and_cold_lines():
 
 
 @needs_native
+def test_a_new_solver_definition_forgets_the_counters_for_the_lines_after_it():
+    text = ("Iteration 20, loss = 1\n"
+            "I0717 21:06:08.6  1 solver.cpp:1] Initializing solver from parameters: \n"
+            "base_lr: 0.01\n"
+            "Iteration 0, lr = 0.01\n"
+            "Train net output #0: loss = 2\n")
+    scanned = caffe.native.scan(text, 10, 10, 1, True)
+    index, step, step_known = scanned[3], scanned[6], scanned[7]
+    cold, cold_iteration, cold_known = scanned[14], scanned[16], scanned[17]
+    assert ints(index) == [0, 3, 4] and ints(step) == [20, 0, 0] and ints(step_known, np.bool_) == [True] * 3
+    assert ints(cold) == [1, 2] and ints(cold_iteration)[0] == 20
+    assert ints(cold_known, np.bool_) == [True, False]  # the parameter lines come after the reset
+    assert scanned[-1] == (0, None, 0, False)
+
+
+@needs_native
 @pytest.mark.parametrize("text", [
     "Iteration 1, loss = 1.#QNAN\n",                           # a spelling only to_float reads
     "Iteration 99999999999999999999, loss = 1\n",              # beyond 64 bits
     "Train net output #0: loss = 1_0\n",                       # float() reads it, the C library does not
     "I0717 21:06:08.1234567890123456  1 a.cpp:1] x\n",         # 16 decimals
     "I0717 21:06:08.6  1 net.cpp:1] [Forward] Layer a, top blob a data: 1\n",
-    "I0717 21:06:08.6  1 solver.cpp:1] Initializing solver from parameters: \n",
     "Iteration 1, loss = 1 \u00e9\n",                         # not ASCII
 ])
 def test_the_scanner_declines_what_only_the_python_path_reads(text):
@@ -146,6 +163,8 @@ MESSAGES = st.one_of(
     st.sampled_from(["Test loss: 0.5", "Optimization Done.", "Iteration 5", "Snapshotting to a.caffemodel", "",
                      "Solving LeNet", "Test interrupted.", "junk = 1", "[Forward] Layer a, top blob a data: 1",
                      "Initializing solver from parameters: ", "base_lr: 0.01", "}",
+                     "Initializing net from parameters: ", "layer {", '  name: "loss"', "  loss_weight: 2",
+                     "max_iter: 10", "x from parameters: ",
                      "Gradient clipping: scaling down gradients (L2 norm 50 > 35)"]),
 )
 LINES = st.builds("{}{}{}{}".format, PREFIXES, TAGS, MESSAGES, st.sampled_from(["", " ", "\t", " junk", ", m = 0.9"]))

@@ -189,10 +189,9 @@ static int contains(pos_t s, pos_t end, const char *lit, size_t n) {
 #define CONTAINS(s, end, lit) contains((s), (end), (lit), sizeof(lit) - 1)
 
 /* A cold line the Python code must read with the Python path's state (debug_info lines wait for the
- * display line, "Initializing solver from parameters:" starts a new run, parameter blocks follow). */
+ * display line). */
 static int declined(pos_t line, pos_t eol) {
-    return CONTAINS(line, eol, "[Forward]") || CONTAINS(line, eol, "[Backward]") || CONTAINS(line, eol, "[Update]")
-           || CONTAINS(line, eol, "from parameters:");
+    return CONTAINS(line, eol, "[Forward]") || CONTAINS(line, eol, "[Backward]") || CONTAINS(line, eol, "[Update]");
 }
 
 static int blank_to_end(pos_t s, pos_t end) {
@@ -418,6 +417,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             AT(col[C_TEST_ITERATION_KNOWN], char, cold) = (char)test_iteration.known;
             AT(col[C_TEST_NET], int64_t, cold) = test_net.value;
             cold++;
+            if (STARTS(s, eol, "Initializing solver from parameters:")) {  /* a new run: no counter known yet */
+                iteration = test_iteration = (counter_t){0, 0};
+                test_net = (counter_t){0, 1};
+                testing = 0;
+            }
             continue;
         }
         double value, weight = Py_NAN;

@@ -265,7 +265,9 @@ class CaffeLineParser:
 
     # -- the block loop -------------------------------------------------------------
     def feed(self, block: Block) -> Batch:
-        if native is not None and self.pending is None and self.proto is None:
+        # (a redrawn line may hold a parameter line and a hot one: the Python path reads them in order)
+        if native is not None and self.pending is None and self.proto is None and (
+                block.physical is None or "from parameters:" not in block.text):
             batch = self._feed_native(block)
             if batch is not None:
                 return batch
@@ -336,8 +338,9 @@ class CaffeLineParser:
                                         np.frombuffer(seconds_, np.float64))
         rows, unknown = Rows(), []
         known = (np.frombuffer(cold_iteration_known, np.bool_), np.frombuffer(cold_test_iteration_known, np.bool_))
+        cold_index = np.frombuffer(cold, np.int64)
         for i, (line, start, it, test_it, test_net) in enumerate(zip(
-                np.frombuffer(cold, np.int64).tolist(), np.frombuffer(cold_start, np.int64).tolist(),
+                cold_index.tolist(), np.frombuffer(cold_start, np.int64).tolist(),
                 np.frombuffer(cold_iteration, np.int64).tolist(), np.frombuffer(cold_test_iteration, np.int64).tolist(),
                 np.frombuffer(cold_test_net, np.int64).tolist())):
             # the scanner declines the lines that change the state: each is read in the state it saw there
@@ -347,6 +350,8 @@ class CaffeLineParser:
             self._other(block, line, seconds, rows, unknown, text[start:text.index("\n", start)])
         self.iteration, self.test_iteration, self.test_net, self.testing = state
         where = np.frombuffer(index, np.int64)
+        if self.proto is not None and len(where) and where[-1] > (cold_index[-1] if len(cold_index) else -1):
+            self.proto = None  # a hot line after the parameter block ended it (as _sync does)
         lines = where + block.first if block.physical is None else np.asarray(block.physical, dtype=np.int64)[where]
         columns = dict(
             line=lines, seconds=seconds[where], value=np.frombuffer(value, np.float64),
