@@ -241,12 +241,12 @@ class TableStream:
         codes = codes.astype(np.int16) if len(series) < 2**15 else codes.astype(np.int64)
         candidates: dict[int, int] = {}  # row -> row of the same series before it (-1: in an earlier block)
         for column, last in (("step", self.last_step), ("epoch", self.last_epoch)):
-            values = np.ma.filled(arrays[column].astype(np.float64), np.nan)[train_rows]
-            counted = np.flatnonzero(~np.isnan(values) & (codes >= 0))
+            counted = np.flatnonzero(~np.ma.getmaskarray(arrays[column])[train_rows] & (codes >= 0))
             if not len(counted):
                 continue
             order = counted[np.argsort(codes[counted], kind="stable")]
-            code, value, row = codes[order], values[order], train_rows[order]
+            code, row = codes[order], train_rows[order]
+            value = arrays[column].data[row].astype(np.float64)
             first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])  # each series' first row here
             previous, previous_row = np.r_[np.nan, value[:-1]], np.r_[-1, row[:-1]]
             previous[first] = [last.get(series[code[i]], np.nan) for i in first]
@@ -255,6 +255,11 @@ class TableStream:
                 candidates.setdefault(int(row[i]), int(previous_row[i]))
             for i in np.r_[first[1:] - 1, len(code) - 1].tolist():
                 last[series[code[i]]] = float(value[i])
+        if not candidates:  # (most pieces) one segment
+            segments = np.full(len(arrays["line"]), self.segment, dtype=np.int64)
+            present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(series)))
+            self.series_segment.update({series[code]: self.segment for code in present.tolist()})
+            return segments
         starts = np.zeros(len(arrays["line"]), dtype=bool)
         for row in sorted(candidates):
             before = candidates[row]
