@@ -177,17 +177,23 @@ def merge_arrays(columns: dict[str, np.ndarray], rows: dict[str, np.ndarray]) ->
     """Two parts as one in line order; each is in line order, and ``rows`` has few rows (they are put in
     among ``columns``, before its rows of the same line)."""
     where = np.searchsorted(columns["line"], rows["line"], side="left")
-    return {name: _insert(columns[name], where, rows[name]) for name in SCHEMA}
+    at = where + np.arange(len(where))  # the rows' places in the merged part
+    others = np.ones(len(columns["line"]) + len(where), dtype=bool)
+    others[at] = False
+    return {name: _merged(columns[name], rows[name], others, at) for name in SCHEMA}
 
 
-def _insert(values: np.ndarray, where: np.ndarray, more: np.ndarray) -> np.ndarray:
+def _merged(values: np.ndarray, more: np.ndarray, others: np.ndarray, at: np.ndarray) -> np.ndarray:
     if isinstance(values, Strings):
         (codes, more_codes), labels = _joined_strings([values, more])
-        return Strings(np.insert(codes, where, more_codes), labels)
+        return Strings(_merged(codes, more_codes, others, at), labels)
     if isinstance(values, np.ma.MaskedArray):
-        return np.ma.MaskedArray(np.insert(values.data, where, more.data),
-                                 mask=np.insert(np.ma.getmaskarray(values), where, np.ma.getmaskarray(more)))
-    return np.insert(values, where, more)
+        return np.ma.MaskedArray(_merged(values.data, more.data, others, at),
+                                 mask=_merged(np.ma.getmaskarray(values), np.ma.getmaskarray(more), others, at))
+    out = np.empty(len(others), dtype=values.dtype)
+    out[others] = values
+    out[at] = more
+    return out
 
 
 def in_line_order(arrays: dict[str, np.ndarray]) -> bool:
@@ -401,10 +407,25 @@ def _key_part(column: pd.Series | Names) -> tuple[np.ndarray, int] | None:
         part = np.full(len(column), -1, dtype=np.int64)
         part[~missing], uniques = pd.factorize(column[~missing])
         count = len(uniques)
-    else:  # output, net: a nullable integer hashes only the rows that have one
+    elif isinstance(column, pd.arrays.IntegerArray):  # output, net
+        part, count = _small_ints(column)
+    else:
         part, uniques = pd.factorize(column)
         count = len(uniques)
     return None if part.min() == part.max() else (part, count)
+
+
+def _small_ints(column: pd.arrays.IntegerArray) -> tuple[np.ndarray, int]:
+    """A nullable integer column as numbers below a bound (-1: missing): the values less the least when
+    they lie close together (output and net indices: no hashing), else their codes as pandas numbers them."""
+    values, missing = column._data, column._mask
+    present = values[~missing]
+    if len(present) and int(present.max()) - int(present.min()) < len(values):
+        part = values - present.min()
+        part[missing] = -1
+        return part, int(part.max()) + 1
+    part, uniques = pd.factorize(column)
+    return part, len(uniques)
 
 
 class Grouping(NamedTuple):

@@ -91,3 +91,19 @@ def test_strings_picked_by_rows_keep_their_labels(labels):
     strings = table.Strings(np.array([0, -1, len(labels) - 1]), labels)
     assert strings[np.array([True, False, True])].objects().tolist() == [labels[0], labels[-1]]
     assert strings.label(1) is None and strings.label(2) == labels[-1]
+
+
+def test_merging_puts_the_few_rows_before_the_rows_of_their_line_as_a_stable_sort_would():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n, m = int(rng.integers(1, 40)), int(rng.integers(0, 8))
+        bulk = table.as_arrays({"line": sorted(rng.integers(1, 30, n).tolist()),
+                                "name": rng.choice(["a", "b"], n).tolist(), "value": rng.random(n).tolist(),
+                                "step": [None if x < .3 else int(x * 100) for x in rng.random(n)]})
+        few = table.as_arrays({"line": sorted(rng.integers(1, 30, m).tolist()),
+                               "name": rng.choice(["b", "c"], m).tolist(), "value": rng.random(m).tolist(),
+                               "kind": ["note"] * m, "text": rng.choice(["", "snapshot"], m).tolist()})
+        both = table.concat_arrays([few, bulk])
+        expected = table.take_arrays(both, np.argsort(both["line"], kind="stable"))
+        pd.testing.assert_frame_equal(table.frame_from_arrays(table.merge_arrays(bulk, few)),
+                                      table.frame_from_arrays(expected))
