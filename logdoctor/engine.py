@@ -161,9 +161,9 @@ class Analyzer:
 
     def _take(self) -> None:
         if self.stream.buffered:
-            piece = self.stream.take_arrays()
-            self.rows += len(piece["line"])
-            self.buffer.extend(piece)
+            for piece in self.stream.take_pieces():
+                self.rows += len(piece["line"])
+                self.buffer.extend(piece)
             self.frame = None
 
     def _new_buffer(self) -> tables.TableBuffer:

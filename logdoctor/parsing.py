@@ -123,7 +123,13 @@ class TableStream:
         return table.frame_from_arrays(self.take_arrays())
 
     def take_arrays(self) -> dict[str, np.ndarray]:
-        """The rows parsed since the last call, as a piece of the event table in array form (segments numbered).
+        """The rows parsed since the last call, as a piece of the event table in array form (segments numbered)."""
+        pieces = self.take_pieces()
+        return table.concat_arrays(pieces) if pieces else table.arrays_from_frame(table.empty_table())
+
+    def take_pieces(self) -> list[dict[str, np.ndarray]]:
+        """The rows parsed since the last call, as pieces of the event table in array form (segments numbered),
+        one after the other; as they were parsed when they need no reordering (no copy into one piece).
 
         Rows are ordered by line, and within a line by parser (the chosen one first), so that
         the order does not depend on where the input was cut.  For the same reason the rows of
@@ -139,20 +145,21 @@ class TableStream:
             parts.append(table.as_arrays(columns))
             ranks.append(part_ranks)
         self.parts, self.held_back = [], None
-        if not parts:
-            return table.arrays_from_frame(table.empty_table())
-        arrays, ranks = table.concat_arrays(parts), np.concatenate(ranks)
-        lines = arrays["line"]
-        if self.open_line is not None and (ranks[lines == self.open_line] > 0).any():
-            back = lines == self.open_line
-            self.held_back = (table.take_arrays(arrays, back), ranks[back])
-            arrays, ranks = table.take_arrays(arrays, ~back), ranks[~back]
+        if not _in_order(parts, ranks):
+            arrays, ranks = table.concat_arrays(parts), np.concatenate(ranks)
             lines = arrays["line"]
-        if ranks.any() or (np.diff(lines) < 0).any():
-            arrays = table.take_arrays(arrays, np.lexsort((ranks, lines)))
-        if len(lines):
-            arrays["segment"] = self._segments(arrays)
-        return arrays
+            if self.open_line is not None and (ranks[lines == self.open_line] > 0).any():
+                back = lines == self.open_line
+                self.held_back = (table.take_arrays(arrays, back), ranks[back])
+                arrays, ranks = table.take_arrays(arrays, ~back), ranks[~back]
+                lines = arrays["line"]
+            if ranks.any() or (np.diff(lines) < 0).any():
+                arrays = table.take_arrays(arrays, np.lexsort((ranks, lines)))
+            parts = [arrays]
+        parts = [part for part in parts if len(part["line"])]
+        for part in parts:  # one after the other, as if the input had been cut between them
+            part["segment"] = self._segments(part)
+        return parts
 
     def _keep(self, batch: Batch, rank: int) -> None:
         """Add a parser's rows to the buffer, remembering which parser of the chain made them."""
@@ -379,6 +386,17 @@ class _Head:
 
 def _scores(lines: list[str]) -> dict[str, int]:
     return {parser.name: parser.sniff(lines) for parser in parsers.PARSERS}
+
+
+def _in_order(parts: list[dict[str, np.ndarray]], ranks: list[np.ndarray]) -> bool:
+    """Whether the parts are in line order as they are, and all by the chosen parser (the usual case)."""
+    last = 0
+    for part, part_ranks in zip(parts, ranks):
+        lines = part["line"]
+        if len(lines) and (part_ranks.any() or lines[0] < last or not table.in_line_order(part)):
+            return False
+        last = lines[-1] if len(lines) else last
+    return True
 
 
 def _sub_block(block: Block, indices: list[int]) -> Block:
