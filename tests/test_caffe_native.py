@@ -145,7 +145,7 @@ PREFIXES = st.sampled_from([
     "", "I0717 21:06:08.612304  9965 solver.cpp:244] ", "  I0717 21:06:08  1 a.cpp:1] ", "W1231 23:59:59.9 1 x] ",
     "I0101 00:00:01.000001  1 a.cpp:1] ", "I20261122 14:25:01.010000  7815 solver.cpp:239] ", "I071 21:06:08 1 x] ",
     "I0717 21:06:08.6 x] ", "I0717 21:06:08.  1 x] ", "I0717 21:06:08.6  1 a\x1cb] ",
-    "E0717 21:06:08.123456789012345 1 x] ",
+    "E0717 21:06:08.123456789012345 1 x] ", "F0717 21:06:08.6  1 x] ", " F0717 21:06:08  1 x] ",
 ])
 TAGS = st.sampled_from(["", "[0.0] ", "(1)    ", "[0.0)\t", "[x] ", " \t"])
 VALUES = st.sampled_from(["0.5", "-nan", "nan", "inf", "-inf", "1e+400", "1e-5", "-3", "0", ".5", "5.", "1.#QNAN",
@@ -164,7 +164,8 @@ MESSAGES = st.one_of(
                      "Solving LeNet", "Test interrupted.", "junk = 1", "[Forward] Layer a, top blob a data: 1",
                      "Initializing solver from parameters: ", "base_lr: 0.01", "}",
                      "Initializing net from parameters: ", "layer {", '  name: "loss"', "  loss_weight: 2",
-                     "max_iter: 10", "x from parameters: ",
+                     "max_iter: 10", "x from parameters: ", "Restarting data prefetching from start.",
+                     "Memory required for data: 1", "Check failed: x", "Test", "Resuming", "Iteration", " \t",
                      "Gradient clipping: scaling down gradients (L2 norm 50 > 35)"]),
 )
 LINES = st.builds("{}{}{}{}".format, PREFIXES, TAGS, MESSAGES, st.sampled_from(["", " ", "\t", " junk", ", m = 0.9"]))

@@ -194,6 +194,25 @@ static int declined(pos_t line, pos_t eol) {
     return CONTAINS(line, eol, "[Forward]") || CONTAINS(line, eol, "[Backward]") || CONTAINS(line, eol, "[Update]");
 }
 
+/* Whether a message [s, end) may be one the Python path reads (it begins like one of caffe.py's MESSAGES;
+ * a superset): a glog line whose message may not, and not fatal, is chatter it reads nothing from. */
+static int may_be_message(pos_t s, pos_t end) {
+    static const char *const openings[] = {
+        "Iteration ", "Train net output #", "Test ", "[", "Gradient clipping", "Initializing ", "Snapshotting ",
+        "Restoring ", "Resuming ", "MultiStep ", "Optimization Done", "Solving ", "Learning Rate Policy",
+    };
+    for (size_t i = 0; i < sizeof(openings) / sizeof(openings[0]); i++)
+        if (starts(s, end, openings[i], strlen(openings[i]))) return 1;
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    return s == end;  /* a blank message: Intel Caffe's before a net definition */
+}
+
+/* The severity letter of a line read_prefix found a prefix on. */
+static char severity(pos_t line) {
+    while (*line == ' ' || *line == '\t') line++;
+    return (char)*line;
+}
+
 static int blank_to_end(pos_t s, pos_t end) {
     while (s < end && (*s == ' ' || *s == '\t')) s++;
     return s == end;
@@ -409,6 +428,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
         if (name < 0) {  /* a cold line: the Python code reads it, in the state of this point */
             if (declined(line, eol)) goto python;
+            if (prefix == YES && severity(line) != 'F' && !may_be_message(s, eol)) continue;
             AT(col[C_INDEX], int64_t, cold) = index;
             AT(col[C_START], int64_t, cold) = line - start;
             AT(col[C_ITERATION], int64_t, cold) = iteration.value;
