@@ -419,8 +419,10 @@ def _small_ints(column: pd.arrays.IntegerArray) -> tuple[np.ndarray, int]:
     """A nullable integer column as numbers below a bound (-1: missing): the values less the least when
     they lie close together (output and net indices: no hashing), else their codes as pandas numbers them."""
     values, missing = column._data, column._mask
+    if missing.all():  # (Keras and Lightning have none)
+        return np.full(len(values), -1, dtype=np.int64), 0
     present = values[~missing]
-    if len(present) and int(present.max()) - int(present.min()) < len(values):
+    if int(present.max()) - int(present.min()) < len(values):
         part = values - present.min()
         part[missing] = -1
         return part, int(part.max()) + 1
