@@ -8,7 +8,7 @@ the values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator
 
@@ -23,6 +23,34 @@ LOSS_NAMES = ("loss", "loss_step", "loss_epoch", "total_loss", "train_loss")
 ACCURACY_NAMES = ("accuracy", "acc", "top1", "top-1", "accuracy_top1", "acc1", "top1_acc", "mean_token_accuracy")
 
 
+class Columns:
+    """The columns of a run's table as numpy arrays, for series to take their rows from.  A column is
+    converted once per run, when a series first asks for it."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+        self._floats: dict[str, np.ndarray | None] = {}
+
+    def ints(self, name: str, rows: np.ndarray) -> np.ndarray:
+        return self.table[name].to_numpy()[rows]
+
+    def floats(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """A nullable integer column at ``rows`` as float64, NaN where missing."""
+        if name not in self._floats:
+            column = self.table[name]
+            self._floats[name] = column.to_numpy(dtype="float64", na_value=np.nan) if column.count() else None
+        column = self._floats[name]
+        if column is None:  # missing everywhere (epochs and spans in Caffe logs): no copy of a million NaN
+            return np.broadcast_to(np.nan, len(rows))
+        return column[rows]
+
+    def int_at(self, name: str, row: int) -> int | None:
+        """One cell of a nullable integer column as an int, or None where missing; through a float, as
+        :meth:`floats` has it (a counter beyond 2**53 rounds alike)."""
+        value = self.table[name].iat[row]
+        return None if pd.isna(value) else int(float(value))
+
+
 @dataclass(frozen=True)
 class Series:
     """One metric in one run segment, in log order."""
@@ -33,16 +61,39 @@ class Series:
     output: int | None
     layer: str | None
     blob: str | None
-    lines: np.ndarray
     rows: np.ndarray       # row positions in the run's table: the order of values within one physical line
-    steps: np.ndarray      # float64, NaN where the log gave no step
-    epochs: np.ndarray     # float64, NaN where the log gave no epoch
-    values: np.ndarray     # per step: running means (see ``spans``) are turned back into the steps' values
     printed: np.ndarray    # the values as the log printed them
     spans: np.ndarray      # float64: steps a printed value averaged (NaN: one step, or not known)
+    columns: Columns = field(repr=False)  # the run's table, where the arrays below are taken from
+
+    # The arrays below are worked out when first asked for: most series never need all of their lines,
+    # steps or epochs, and on a long run each is a copy of a million rows.
+    @cached_property
+    def values(self) -> np.ndarray:
+        """Per step: running means (see ``spans``) are turned back into the steps' values."""
+        return from_running_means(self.printed, self.spans, self.epochs) if self.running_means else self.printed
+
+    @cached_property
+    def lines(self) -> np.ndarray:
+        return self.columns.ints("line", self.rows)
+
+    @cached_property
+    def steps(self) -> np.ndarray:
+        """float64, NaN where the log gave no step."""
+        return self.columns.floats("step", self.rows)
+
+    @cached_property
+    def epochs(self) -> np.ndarray:
+        """float64, NaN where the log gave no epoch."""
+        return self.columns.floats("epoch", self.rows)
+
+    @cached_property
+    def running_means(self) -> bool:
+        """Whether some printed values are running means (a progress bar's)."""
+        return not np.isnan(self.spans).all()
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.printed)
 
     @property
     def label(self) -> str:
@@ -55,10 +106,17 @@ class Series:
     def settled(self) -> np.ndarray:
         """Indices of values that stand for a whole evaluation: all of them, except that of a
         running mean only the last of each epoch (the epoch's mean) counts."""
-        if np.isnan(self.spans).all():
-            return np.arange(len(self.values))
-        last_of_epoch = np.append(self.epochs[1:] != self.epochs[:-1], True)
-        return np.flatnonzero(np.isnan(self.spans) | last_of_epoch)
+        return self._settled
+
+    @cached_property
+    def _settled(self) -> np.ndarray:  # (several rules ask; read-only, as it is shared)
+        if not self.running_means:
+            index = np.arange(len(self.printed))
+        else:
+            last_of_epoch = np.append(self.epochs[1:] != self.epochs[:-1], True)
+            index = np.flatnonzero(np.isnan(self.spans) | last_of_epoch)
+        index.flags.writeable = False
+        return index
 
     def settled_values(self) -> tuple[np.ndarray, np.ndarray]:
         """The settled indices and the values printed there (epoch means for running means)."""
@@ -69,11 +127,15 @@ class Series:
             return index, values
         return index, self.printed[index]
 
+    # The place of one value: one cell of the table each, not the series' whole column.
+    def line(self, i: int) -> int:
+        return int(self.columns.ints("line", self.rows[i]))
+
     def step(self, i: int) -> int | None:
-        return None if np.isnan(self.steps[i]) else int(self.steps[i])
+        return self.columns.int_at("step", int(self.rows[i]))
 
     def epoch(self, i: int) -> int | None:
-        return None if np.isnan(self.epochs[i]) else int(self.epochs[i])
+        return self.columns.int_at("epoch", int(self.rows[i]))
 
     def where(self, i: int) -> str:
         """``iteration 4,200`` / ``epoch 3`` / ``line 88``: the place of value ``i`` in words."""
@@ -117,33 +179,36 @@ class Run:
         return grouping(series_codes(self.table, self.names))
 
     @cached_property
+    def columns(self) -> Columns:
+        return Columns(self.table)
+
+    @cached_property
     def _all_series(self) -> list[Series]:
-        table, order, starts = self.table, self.groups.order, self.groups.starts
-        # The metric rows by series, in log order within one: each series is one slice of them.  Row
-        # positions in the whole table: a copy of the metric rows would cost more than the rules.
-        metric_at = np.flatnonzero((table["kind"] == "metric").to_numpy()[order])  # (places in ``order``)
-        rows = order[metric_at]
-        if not len(rows):
+        table, columns = self.table, self.columns
+        parts = list(self._metric_rows((table["kind"] == "metric").to_numpy()))
+        if not parts:
             return []
-        begins = np.searchsorted(metric_at, starts)
-        ends = np.append(begins[1:], len(rows))
-        begins, ends = begins[begins < ends], ends[begins < ends]  # (series of notes only have no metric rows)
-        # Each column taken once for all series; a series' arrays are slices (views) of these.
-        lines, values = table["line"].to_numpy()[rows], table["value"].to_numpy()[rows]
-        steps, epochs, spans = (_floats(table[name], rows) for name in ("step", "epoch", "span"))
-        firsts = table[SERIES_KEY].iloc[rows[begins]]
-        key_rows = firsts.astype(object).where(firsts.notna(), None).to_numpy()
+        firsts = table[SERIES_KEY].iloc[[int(rows[0]) for rows in parts]]
+        keys = firsts.astype(object).where(firsts.notna(), None).to_numpy()
+        values = table["value"].to_numpy()
         out = []
-        for begin, end, key in zip(begins, ends, key_rows):
-            segment, phase, name, output, _net, layer, blob = key
-            part = slice(begin, end)
-            printed, window = values[part], spans[part]
-            per_step = printed if np.isnan(window).all() else from_running_means(printed, window, epochs[part])
+        for rows, (segment, phase, name, output, _net, layer, blob) in zip(parts, keys):
             out.append(Series(int(segment), str(phase), str(name), None if output is None else int(output),
-                              layer, blob, lines[part], rows[part], steps[part], epochs[part], per_step, printed,
-                              window))
+                              layer, blob, rows, values[rows], columns.floats("span", rows), columns))
         out.sort(key=lambda s: int(s.rows[0]))
         return out
+
+    def _metric_rows(self, metric: np.ndarray) -> Iterator[np.ndarray]:
+        """The metric rows of each series, in log order (series of notes only have none).  Most series
+        have no notes: their rows are a slice of the grouping's order, not a copy."""
+        order, starts, codes = self.groups.order, self.groups.starts, self.groups.codes
+        noted = np.isin(codes[order[starts]], codes[~metric])
+        for begin, end, has_notes in zip(starts, np.append(starts[1:], len(order)), noted):
+            rows = order[begin:end]
+            if has_notes:
+                rows = rows[metric[rows]]
+            if len(rows):
+                yield rows
 
     def series(self, *, phase: str | None = None, names: tuple[str, ...] | None = None,
                debug: bool = False) -> Iterator[Series]:
@@ -201,14 +266,6 @@ class Run:
         return self.notes[self.notes["name"].isin(names)]
 
 
-def _floats(column: pd.Series, rows: np.ndarray) -> np.ndarray:
-    """A nullable integer column at ``rows`` as float64, NaN where missing (without a pass over a column
-    missing everywhere, as epochs and spans are in Caffe logs)."""
-    if not column.count():
-        return np.full(len(rows), np.nan)
-    return column.to_numpy(dtype="float64", na_value=np.nan)[rows]
-
-
 def _loss_rank(s: Series) -> int | None:
     if s.name in LOSS_NAMES:
         return LOSS_NAMES.index(s.name) * 2 + (1 if s.output is not None else 0)
@@ -229,21 +286,23 @@ def from_running_means(means: np.ndarray, spans: np.ndarray, epochs: np.ndarray)
     states are single noisy batches and later ones lag: neither is the loss of the moment.
     Between two states at spans a < b of one epoch, the batches a+1..b averaged
     (b·m_b − a·m_a)/(b − a).  A state repeated at the same span repeats the previous value;
-    the first state of an epoch, and values with no span, stand as printed.
+    the first state of an epoch, and values with no span, stand as printed.  (So the first value stands
+    as printed, and where every mean is finite every value is: rules rely on it.)
     """
-    previous_span = np.concatenate(([np.nan], spans[:-1]))
-    previous_mean = np.concatenate(([np.nan], means[:-1]))
-    same_epoch = np.concatenate(([False], (epochs[1:] == epochs[:-1]) | (np.isnan(epochs[1:]) & np.isnan(epochs[:-1]))))
-    grows = same_epoch & (spans > previous_span)
+    # The arrays from the second state on, and the state before each (views, not copies: on a long run each
+    # pass over a million values counts).
+    mean, span, previous_mean, previous_span = means[1:], spans[1:], means[:-1], spans[:-1]
+    same_epoch = (epochs[1:] == epochs[:-1]) | (np.isnan(epochs[1:]) & np.isnan(epochs[:-1]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        interval = (spans * means - previous_span * previous_mean) / (spans - previous_span)
-    out = np.where(grows, interval, means)
-    out = np.where(grows & ~np.isfinite(interval), means, out)  # nan/inf stay as printed
+        interval = (span * mean - previous_span * previous_mean) / (span - previous_span)
+    grows = same_epoch & (span > previous_span)
+    out = means.copy()
+    np.copyto(out[1:], interval, where=grows & np.isfinite(interval))  # nan/inf stay as printed
     # Means that do not add up (rounding over long epochs, states printed out of order) would
     # give impossible values: a negative mean of non-negative numbers stays as printed.
     if np.nanmin(means, initial=0.0) >= 0:
-        out = np.where(out < 0, means, out)
-    repeat = same_epoch & (spans == previous_span)
+        np.copyto(out, means, where=out < 0)
+    repeat = np.concatenate(([False], same_epoch & (span == previous_span)))
     if repeat.any():
         out = pd.Series(np.where(repeat, np.nan, out)).ffill().to_numpy()
         out = np.where(repeat & ~np.isfinite(means), means, out)
@@ -251,28 +310,33 @@ def from_running_means(means: np.ndarray, spans: np.ndarray, epochs: np.ndarray)
 
 
 SORTED_WINDOW = 32   # up to this window, sorting every window (in numpy) beats pandas' rolling median
-CHUNK = 1 << 16      # windows sorted at a time: a bounded copy, whatever the length of the run
+CHUNK = 1 << 12      # windows at a time: arrays that stay in the cache, whatever the length of the run
 
 
 def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
     """Median of each value and the ``window - 1`` before it (causal: the future never counts)."""
     if window > SORTED_WINDOW or len(values) < window or not np.isfinite(values).all():
         return pd.Series(values).rolling(window, min_periods=1).median().to_numpy()  # (pandas skips nan/inf)
-    # The same numbers as pandas, several times faster on short windows: the middle of each sorted
-    # window (the mean of the two middle ones for an even window); the first ones are shorter.
+    # The same numbers as pandas, several times faster on short windows; the first ones are shorter.
     out = np.empty(len(values))
     out[: window - 1] = pd.Series(values[: window - 1]).rolling(window, min_periods=1).median().to_numpy()
-    if window == 5 and not np.signbit(values).any():  # (no -0.0: min and max may pick another zero than sorting)
-        out[4:] = median_of_five(*(values[k: len(values) - 4 + k] for k in range(5)))
-        return out
-    windows = np.lib.stride_tricks.sliding_window_view(values, window)
-    for begin in range(0, len(windows), CHUNK):
-        ordered = np.sort(windows[begin: begin + CHUNK], axis=1)
-        middle = ordered[:, window // 2]
-        if window % 2 == 0:
-            middle = (middle + ordered[:, window // 2 - 1]) / 2
-        out[window - 1 + begin: window - 1 + begin + len(middle)] = middle
+    by_min_and_max = window == 5 and not np.signbit(values).any()  # (-0.0: min and max may pick another zero)
+    for begin in range(0, len(values) - window + 1, CHUNK):
+        part = values[begin: begin + CHUNK + window - 1]  # the next CHUNK windows
+        out[window - 1 + begin: begin + len(part)] = _window_medians(part, window, by_min_and_max)
     return out
+
+
+def _window_medians(values: np.ndarray, window: int, by_min_and_max: bool) -> np.ndarray:
+    """The median of each full window of ``values`` (finite): the middle of each sorted window (the mean of
+    the two middle ones for an even window), or for five with no -0.0, :func:`median_of_five`."""
+    if by_min_and_max:
+        return median_of_five(*(values[k: len(values) - 4 + k] for k in range(5)))
+    ordered = np.sort(np.lib.stride_tricks.sliding_window_view(values, window), axis=1)
+    middle = ordered[:, window // 2]
+    if window % 2 == 0:
+        middle = (middle + ordered[:, window // 2 - 1]) / 2
+    return middle
 
 
 def median_of_five(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, e: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from logdoctor.engine import Analyzer, select_rules
 from logdoctor.rules.accuracy_collapse import AccuracyCollapse
 from logdoctor.rules.episodes import _growth_before, _reference, _walk_back, find_explosion, first_nonfinite
 from logdoctor.rules.loss_saturation import CLAMPS, FRACTIONS, LossSaturation
-from logdoctor.series import Series, expanding_median, median_of_five, trailing_median
+from logdoctor.series import CHUNK, Run, Series, expanding_median, from_running_means, median_of_five, trailing_median
 from logdoctor.sources import blocks_from_chunks
 
 # ---------------------------------------------------------------- the reference versions
@@ -128,6 +128,52 @@ def reference_pinned(rule, values):
     return None
 
 
+def reference_from_running_means(means, spans, epochs):
+    """from_running_means as first written: each shifted array a copy, NaN in front."""
+    previous_span = np.concatenate(([np.nan], spans[:-1]))
+    previous_mean = np.concatenate(([np.nan], means[:-1]))
+    same_epoch = np.concatenate(([False], (epochs[1:] == epochs[:-1]) | (np.isnan(epochs[1:]) & np.isnan(epochs[:-1]))))
+    grows = same_epoch & (spans > previous_span)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        interval = (spans * means - previous_span * previous_mean) / (spans - previous_span)
+    out = np.where(grows, interval, means)
+    out = np.where(grows & ~np.isfinite(interval), means, out)
+    if np.nanmin(means, initial=0.0) >= 0:
+        out = np.where(out < 0, means, out)
+    repeat = same_epoch & (spans == previous_span)
+    if repeat.any():
+        out = pd.Series(np.where(repeat, np.nan, out)).ffill().to_numpy()
+        out = np.where(repeat & ~np.isfinite(means), means, out)
+    return out
+
+
+def reference_series(frame: pd.DataFrame) -> list[dict]:
+    """Each series' arrays as a pandas groupby of the metric rows gives them, in order of first row."""
+    out = []
+    metric = frame[frame["kind"] == "metric"]
+    keys = [name for name in tables.SERIES_KEY if name in ("segment", "phase", "name") or frame[name].notna().any()]
+    for _, rows in metric.groupby(keys, dropna=False, sort=False, observed=True):
+        floats = {name: rows[name].to_numpy(dtype="float64", na_value=np.nan) for name in ("step", "epoch", "span")}
+        printed = rows["value"].to_numpy()
+        values = printed if np.isnan(floats["span"]).all() else \
+            reference_from_running_means(printed, floats["span"], floats["epoch"])
+        output = rows["output"].iloc[0]
+        out.append({"name": rows["name"].iloc[0], "phase": rows["phase"].iloc[0], "segment": rows["segment"].iloc[0],
+                    "output": None if pd.isna(output) else int(output), "rows": rows.index.to_numpy(),
+                    "lines": rows["line"].to_numpy(), "steps": floats["step"], "epochs": floats["epoch"],
+                    "spans": floats["span"], "printed": printed, "values": values})
+    return sorted(out, key=lambda s: s["rows"][0])
+
+
+def reference_clamp_hits(values: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """The clamp LossSaturation reports a loss sitting at, and where, as a pass over every value per clamp."""
+    for clamp in CLAMPS:
+        at = np.flatnonzero(np.isfinite(values) & (np.abs(values - clamp) <= clamp * 1e-4))
+        if len(at) >= LossSaturation().repeats:
+            return clamp, at
+    return None
+
+
 # ---------------------------------------------------------------- random inputs
 
 
@@ -150,12 +196,13 @@ def random_table(rng: np.random.Generator, rows: int) -> pd.DataFrame:
 
 
 def random_series(rng: np.random.Generator, n: int, values: np.ndarray | None = None) -> Series:
+    """A training loss of ``n`` values on lines 1..n at steps 0..n-1, as a run of a table gives it."""
     if values is None:
         values = rng.lognormal(0, 0.3, n) * np.where(rng.random(n) < 0.05, rng.choice([5.0, 30.0, 300.0], n), 1.0)
         values[rng.random(n) < 0.02] = rng.choice([np.nan, np.inf], 1)[0]
-    index = np.arange(n)
-    return Series(0, "train", "loss", None, None, None, index + 1, index, index.astype(float), np.full(n, np.nan),
-                  values, values, np.full(n, np.nan))
+    frame = tables.frame_from_columns({"line": list(range(1, n + 1)), "step": list(range(n)), "name": ["loss"] * n,
+                                       "value": values.tolist()})
+    return Run(frame).loss("train")[0]
 
 
 # ---------------------------------------------------------------- the tests
@@ -285,6 +332,11 @@ def test_a_long_run_is_cut_into_chunks_without_changing_the_medians():
     for window in (5, 15, 16):
         expected = pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
         assert np.array_equal(trailing_median(values, window), expected)
+    for window in (5, 6, 15):  # the last chunk one window short of full, full, one over
+        for n in (CHUNK + window - 2, CHUNK + window - 1, CHUNK + window, 2 * CHUNK + window - 1):
+            values = np.random.default_rng(n).integers(0, 5, n).astype(float)
+            expected = pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
+            assert np.array_equal(trailing_median(values, window), expected), (window, n)
 
 
 def test_find_explosion_finds_what_the_loop_over_every_value_found():
@@ -339,3 +391,118 @@ def test_rules_on_a_table_give_the_same_findings_as_a_stream_compacted_many_time
         analyzer.close()
         answers.append([(f.code, f.line) for f in analyzer.report().findings])
     assert answers[0] and answers[0] == answers[1] == answers[2]
+
+
+def test_running_means_are_unwound_as_the_version_with_copies_did():
+    rng = np.random.default_rng(15)
+    for trial in range(500):
+        n = int(rng.integers(0, 60))
+        epochs = np.sort(rng.integers(0, 4, n)).astype(float)
+        spans = np.empty(n)
+        for epoch in np.unique(epochs):  # batches since the epoch began: growing, with repeats
+            where = epochs == epoch
+            spans[where] = np.cumsum(rng.choice([0, 1, 1, 2, 5], where.sum()))
+        spans[rng.random(n) < 0.05] -= 3  # states out of order
+        means = np.round(rng.lognormal(0, 1, n), int(rng.integers(0, 4)))
+        if trial % 3 == 0:
+            means[rng.random(n) < 0.1] *= -1
+        if trial % 4 == 1:
+            means[rng.random(n) < 0.1] = rng.choice([np.nan, np.inf, -np.inf])
+            spans[rng.random(n) < 0.1] = np.nan
+        if trial % 5 == 2:
+            epochs[rng.random(n) < 0.3] = np.nan
+        if trial % 7 == 3:
+            spans[rng.random(n) < 0.2] = 0
+        if trial % 11 == 4:
+            epochs[:] = np.nan
+        expected = reference_from_running_means(means, spans, epochs)
+        found = from_running_means(means, spans, epochs)
+        assert found.dtype == np.float64 and found.tobytes() == expected.tobytes(), trial  # to the bit (-0.0, nan)
+        if n:  # what nan-at-start and sudden-nan rely on
+            assert found[:1].tobytes() == means[:1].tobytes()
+            assert np.isfinite(found).all() or not np.isfinite(means).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_series_have_the_arrays_a_pandas_groupby_gives(seed):
+    """Series take their rows from the grouping, notes left out, and their arrays when first asked for."""
+    rng = np.random.default_rng(30 + seed)
+    rows = 2000
+    frame = random_table(rng, rows)
+    frame.loc[rng.random(rows) < 0.03, "kind"] = "note"  # notes within series of metrics
+    frame["epoch"] = pd.array([int(e) if rng.random() > 0.1 else None for e in np.sort(rng.integers(0, 5, rows))],
+                              dtype="Int64")
+    if seed % 2:  # running means
+        frame["span"] = pd.array([int(x) if rng.random() > 0.2 else None for x in rng.integers(1, 50, rows)],
+                                 dtype="Int64")
+    expected = reference_series(frame)
+    found = list(Run(frame).series()) + list(Run(frame).debug_series())
+    found.sort(key=lambda s: s.rows[0])
+    assert len(found) == len(expected)
+    for series, want in zip(found, expected):
+        assert (series.name, series.phase, series.segment, series.output) == \
+            (want["name"], want["phase"], want["segment"], want["output"])
+        for name in ("rows", "lines", "steps", "epochs", "spans", "printed", "values"):
+            assert np.array_equal(getattr(series, name), want[name], equal_nan=True), name
+        assert len(series) == len(want["rows"])
+        for i in range(len(series)):
+            assert series.line(i) == int(want["lines"][i])
+            assert series.step(i) == (None if np.isnan(want["steps"][i]) else int(want["steps"][i]))
+            assert series.epoch(i) == (None if np.isnan(want["epochs"][i]) else int(want["epochs"][i]))
+        settled = np.flatnonzero(np.isnan(want["spans"]) | np.append(want["epochs"][1:] != want["epochs"][:-1], True))
+        assert np.array_equal(series.settled(), np.arange(len(series)) if np.isnan(want["spans"]).all() else settled)
+
+
+def test_one_row_and_empty_tables_have_the_series_they_should():
+    one = tables.frame_from_columns({"line": [7], "name": ["loss"], "value": [float("nan")], "step": [3]})
+    (series,) = Run(one).series()
+    assert series.lines.tolist() == [7] and series.step(0) == 3 and series.epoch(0) is None
+    assert np.isnan(series.values[0]) and series.settled().tolist() == [0]
+    assert list(Run(tables.empty_table()).series()) == []
+    notes = tables.frame_from_columns({"line": [1, 2], "name": ["snapshot", "snapshot"], "kind": ["note", "note"],
+                                       "value": [np.nan, np.nan], "text": ["a", "b"]})
+    assert list(Run(notes).series()) == []
+
+
+def test_loss_saturation_finds_a_clamp_where_the_pass_over_every_value_found_it():
+    rng = np.random.default_rng(16)
+    rule = LossSaturation()
+    for trial in range(400):
+        n = int(rng.integers(1, 80))
+        values = rng.lognormal(1, 1.5, n)
+        at = rng.random(n) < rng.uniform(0, 0.3)
+        clamp = rng.choice(CLAMPS)
+        values[at] = clamp * (1 + rng.choice([0.0, 0.5e-4, -0.9e-4, 1.1e-4, 2e-4, 1e-2], at.sum()))
+        values[rng.random(n) < 0.05] = rng.choice([np.nan, np.inf, -np.inf])
+        found = [f for f in rule.check(Run(tables.frame_from_columns({
+            "line": list(range(1, n + 1)), "name": ["loss"] * n, "value": values.tolist()}))) if "sits at" in f.message]
+        expected = reference_clamp_hits(values)
+        if expected is None:
+            assert not found
+        else:
+            clamp, hits = expected
+            assert len(found) == 1 and dict(found[0].values)["clamp"] == clamp
+            assert found[0].line == hits[0] + 1 and dict(found[0].values)["count"] == len(hits)
+
+
+def test_reference_levels_are_the_searched_ones():
+    """Each value's reference is the median of the settled values before it (a binary search per value
+    before; runs of one median now)."""
+    rng = np.random.default_rng(17)
+    for trial in range(300):
+        n = int(rng.integers(0, 50))
+        settled = np.flatnonzero(rng.random(n) < rng.choice([0.0, 0.2, 0.7, 1.0]))
+        settled_values = rng.lognormal(0, 1, len(settled))
+        medians = np.concatenate(([np.nan], trailing_median(settled_values, 5)))
+        expected = medians[np.searchsorted(settled, np.arange(n), side="left")]
+        assert np.array_equal(_reference(settled_values, settled, n), expected, equal_nan=True), trial
+
+
+def test_first_nonfinite_is_the_first_index_of_a_nonfinite_value():
+    rng = np.random.default_rng(18)
+    for trial in range(300):
+        values = rng.normal(size=int(rng.integers(0, 20)))
+        values[rng.random(len(values)) < 0.1] = rng.choice([np.nan, np.inf, -np.inf])
+        start = int(rng.integers(0, len(values) + 1))
+        bad = np.flatnonzero(~np.isfinite(values[start:]))
+        assert first_nonfinite(values, start) == (int(bad[0]) + start if len(bad) else None)

@@ -28,8 +28,8 @@ class Explosion:
 
 
 def first_nonfinite(values: np.ndarray, start: int = 0) -> int | None:
-    bad = np.flatnonzero(~np.isfinite(values[start:]))
-    return int(bad[0]) + start if len(bad) else None
+    finite = np.isfinite(values[start:])
+    return None if finite.all() else int(np.argmin(finite)) + start
 
 
 def find_explosion(series: Series, factor: float, hold_factor: float, hold: int, final: bool,
@@ -54,7 +54,8 @@ def find_explosion(series: Series, factor: float, hold_factor: float, hold: int,
         return None
     settled, settled_values = series.settled_values()
     keep = np.isfinite(settled_values)
-    settled, settled_values = settled[keep], settled_values[keep]
+    if not keep.all():  # (most series are finite: no copies)
+        settled, settled_values = settled[keep], settled_values[keep]
     reference_at = _reference(settled_values, settled, len(values))
     start_level = values[finite][0] if finite.any() else np.nan
     # Values from the second up to the first non-finite one that jump far above their reference
@@ -87,7 +88,9 @@ def _reference(settled_values: np.ndarray, settled: np.ndarray, n: int) -> np.nd
     medians = np.concatenate(([np.nan], trailing_median(settled_values, REFERENCE_WINDOW)))
     if len(settled) == n:  # every value settled (and finite): ``settled`` is 0, 1, ..., n - 1
         return medians[:n]
-    return medians[np.searchsorted(settled, np.arange(n), side="left")]
+    # Value i takes the median of the settled values before it: the k-th median for i from just after the
+    # k-th settled value up to the next one.
+    return np.repeat(medians, np.diff(settled, prepend=-1, append=n - 1))
 
 
 def _growth_before(values: np.ndarray, i: int, nan_growth: float) -> int | None:

@@ -58,11 +58,12 @@ class LossDivergence(Rule):
         explosions = explosion_lines(run)
         for series in run.loss("train"):
             # Settled values: for a progress bar's running means, the epoch means (divergence is slow).
-            settled, printed = series.settled_values()
-            finite = settled[np.isfinite(printed)]
+            finite, v = series.settled_values()  # (indices and values; the finite ones below)
+            keep = np.isfinite(v)
+            if not keep.all():  # (most series are finite: no copies)
+                finite, v = finite[keep], v[keep]
             if len(finite) < self.window + self.hold:
                 continue
-            v = series.printed[finite]
             smooth = trailing_median(v, self.window)
             first, start = float(v[0]), float(np.median(v[:3]))
             best = np.minimum.accumulate(smooth)
@@ -77,6 +78,8 @@ class LossDivergence(Rule):
             if len(decides):
                 scatter = expanding_median(np.abs(v - smooth), decides)
                 up[decides] = smooth[decides] - best[decides] >= self.noise * scatter
+            if not up.any():
+                continue  # (most runs: nowhere up, nothing to confirm)
             runs = np.convolve(up.astype(int), np.ones(self.hold, dtype=int), mode="valid")
             confirmed = np.flatnonzero(runs == self.hold)
             if not len(confirmed) or first <= 0:

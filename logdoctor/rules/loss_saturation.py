@@ -63,10 +63,11 @@ class LossSaturation(Rule):
             if "loss" not in series.name:
                 continue
             values = series.values
-            if not ((values >= 0.99 * min(CLAMPS)) & (values <= 1.01 * max(CLAMPS))).any():
-                continue  # most losses never come near a clamp: one pass says so, rather than five
+            # Only values within 1% of the clamps' range can be at one (most losses have none): one pass
+            # finds them, and each clamp looks at those alone.
+            near = np.flatnonzero((values >= 0.99 * min(CLAMPS)) & (values <= 1.01 * max(CLAMPS)))
             for clamp in CLAMPS:
-                at = np.flatnonzero(np.isfinite(values) & (np.abs(values - clamp) <= clamp * 1e-4))
+                at = near[np.abs(values[near] - clamp) <= clamp * 1e-4]
                 if len(at) < self.repeats:
                     continue
                 i, proof = int(at[0]), int(at[self.repeats - 1])
@@ -81,6 +82,11 @@ class LossSaturation(Rule):
         """Settled values stuck at one exact value that is a fraction of a clamp."""
         index, values = series.settled_values()
         if len(values) < self.repeats:
+            return
+        # Only a value near a fraction of a clamp can be pinned: most losses never come near one, and one pass
+        # says so.
+        low, high = 0.99 * min(FRACTIONS) * min(CLAMPS), 1.01 * max(FRACTIONS) * max(CLAMPS)
+        if not ((values >= low) & (values <= high)).any():
             return
         with np.errstate(invalid="ignore"):  # inf - inf: not finite, so not "same" anyway
             same = np.isfinite(values[1:]) & (np.abs(values[1:] - values[:-1]) <= np.abs(values[1:]) * 1e-4)

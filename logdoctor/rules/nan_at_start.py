@@ -38,13 +38,15 @@ class NanAtStart(Rule):
     def check(self, run: Run) -> Iterator[Finding]:
         first_finite_train = {}
         for series in run.series(phase="train"):
-            finite = np.flatnonzero(np.isfinite(series.values))
-            if len(finite) and series.name != "lr":
-                when = _when(series, int(finite[0]))
+            if series.name == "lr":
+                continue
+            i = _first_finite(series)
+            if i is not None:
+                when = _when(series, i)
                 first_finite_train[series.segment] = min(first_finite_train.get(series.segment, when), when)
         found: dict[int, tuple[tuple, object]] = {}
         for series in run.series():
-            if series.name == "lr" or np.isfinite(series.values[0]):
+            if series.name == "lr" or np.isfinite(series.printed[0]):  # (the first value stands as printed)
                 continue
             when = _when(series, 0)
             if when > first_finite_train.get(series.segment, when):
@@ -61,8 +63,17 @@ class NanAtStart(Rule):
                 series=series, index=0, evidence=[line], values=[("non_finite_values", float(bad.sum()))])
 
 
+def _first_finite(series) -> int | None:
+    """Index of the first finite value.  The first value stands as printed (see ``from_running_means``):
+    most series need no per-step values to tell."""
+    if np.isfinite(series.printed[0]):
+        return 0
+    finite = np.isfinite(series.values)
+    return int(np.argmax(finite)) if finite.any() else None
+
+
 def _when(series, i: int) -> tuple[int, float]:
     """When value ``i`` was logged: its line, then its step (values of one redrawn line differ by step;
     values on one line at one step, like a HuggingFace log dict, are simultaneous)."""
-    step = series.steps[i]
-    return (int(series.lines[i]), -np.inf if np.isnan(step) else float(step))
+    step = series.step(i)
+    return (series.line(i), -np.inf if step is None else float(step))

@@ -55,8 +55,8 @@ class SuddenNan(Rule):
         # The first non-finite value of each segment, whatever the series.
         first: dict[int, tuple[int, object, int]] = {}
         for series in run.series():
-            if series.name == "lr":
-                continue
+            if series.name == "lr" or np.isfinite(series.printed).all():
+                continue  # (printed values all finite: so are the per-step values, see from_running_means)
             i = first_nonfinite(series.values)
             if i is None:
                 continue
