@@ -156,8 +156,8 @@ class Analyzer:
 
     def run(self, final: bool = True) -> Run:
         """The table so far as the rules see it."""
-        frame = self.table()
-        return Run(frame, final=final, names=self.buffer.arrays()["name"])
+        frame, arrays = self.table(), self.buffer.arrays()
+        return Run(frame, final=final, strings={name: arrays[name] for name in tables.STRING_COLUMNS})
 
     def _take(self) -> None:
         if self.stream.buffered:

@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from logdoctor.table import SERIES_KEY, Grouping, Names, grouping, series_codes
+from logdoctor.table import SERIES_KEY, Grouping, Strings, grouping, series_codes
 
 # Preferred names of "the loss" of a phase, best first (Caffe's smoothed display loss and
 # Keras/HF "loss" first, Lightning's per-step and per-epoch variants next).
@@ -153,10 +153,10 @@ class Run:
     that need the whole run (a plateau "over the run").
     """
 
-    def __init__(self, table: pd.DataFrame, final: bool = True, names: Names | None = None) -> None:
+    def __init__(self, table: pd.DataFrame, final: bool = True, strings: dict[str, Strings] | None = None) -> None:
         self.table = table
         self.final = final
-        self.names = names  # the table's names in array form, when whoever built the table has them
+        self.strings = strings  # the table's string columns in array form, when whoever built the table has them
         self._memo: dict = {}
 
     def memo(self, key, compute):
@@ -176,7 +176,7 @@ class Run:
     @cached_property
     def groups(self) -> Grouping:
         """The table's rows by series, worked out once per run (the analyzer compacts with it too)."""
-        return grouping(series_codes(self.table, self.names))
+        return grouping(series_codes(self.table, self.strings))
 
     @cached_property
     def columns(self) -> Columns:

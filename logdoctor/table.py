@@ -103,9 +103,6 @@ class Strings:
         return labels[self.codes]
 
 
-Names = Strings  # the name column's form (series.py's name for it)
-
-
 def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
     """Every column of the schema as an array (lists converted, missing columns filled with their default)."""
     n = len(columns["line"])
@@ -364,15 +361,16 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 SERIES_KEY = ["segment", "phase", "name", "output", "net", "layer", "blob"]
 
 
-def series_codes(frame: pd.DataFrame, names: Names | None = None) -> np.ndarray:
+def series_codes(frame: pd.DataFrame, strings: dict[str, Strings] | None = None) -> np.ndarray:
     """One integer per row naming its series (its ``SERIES_KEY``; a missing key part is a value too),
     numbered in order of first appearance (as pandas' ``groupby(sort=False).ngroup()`` would).
-    ``names``: the frame's names in array form, when the caller has them (no strings to hash)."""
+    ``strings``: the frame's string columns in array form, when the caller has them (nothing to hash)."""
     codes, radix = np.zeros(len(frame), dtype=np.int64), 1
     if not len(frame):
         return codes
+    strings = strings or {}
     for name in SERIES_KEY:
-        found = _key_part(names if name == "name" and names is not None else frame[name])
+        found = _key_part(strings[name] if name in strings else frame[name])
         if found is None:
             continue  # the same on every row (layer and blob without debug_info): tells no series apart
         part, count = found
@@ -387,13 +385,13 @@ def series_codes(frame: pd.DataFrame, names: Names | None = None) -> np.ndarray:
     return pd.factorize(codes)[0].astype(np.int64, copy=False)
 
 
-def _key_part(column: pd.Series | Names) -> tuple[np.ndarray, int] | None:
+def _key_part(column: pd.Series | Strings) -> tuple[np.ndarray, int] | None:
     """A key column as integers below a bound that tell its values apart (-1: missing), and the bound; None
     when it is the same on every row.  Any such numbers will do: :func:`series_codes` numbers the
     combinations in the end, so categories and a few small integers need no hashing."""
     if isinstance(column, pd.Series):
         column = column.to_numpy() if column.dtype in (np.int64, object) else column.array
-    if isinstance(column, Names):  # names as the analyzer keeps them
+    if isinstance(column, Strings):  # as the analyzer keeps them
         part, count = column.codes, len(column.labels)
     elif isinstance(column, pd.Categorical):  # phase
         part, count = column.codes, len(column.categories)

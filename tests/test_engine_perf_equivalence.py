@@ -254,7 +254,9 @@ def test_series_codes_of_every_kind_of_key_column():
         assert np.array_equal(tables.series_codes(frame), expected)
         names = pd.Categorical(frame["name"].to_numpy(), categories=pd.Index(["lr", "loss", "accuracy", "x"],
                                                                                 dtype=object))
-        assert np.array_equal(tables.series_codes(frame, names), expected)
+        assert np.array_equal(tables.series_codes(frame, {"name": names}), expected)
+        arrays = tables.arrays_from_frame(frame)  # the string columns as the analyzer keeps them
+        assert np.array_equal(tables.series_codes(frame, {k: arrays[k] for k in tables.STRING_COLUMNS}), expected)
 
 
 def test_run_medians_are_pandas_group_medians():
