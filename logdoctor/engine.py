@@ -187,8 +187,9 @@ class Analyzer:
             self._collect(run)
             kept, horizon = tables.compaction(run.table, budget=self.max_rows // 2, groups=run.groups)
             compacted = tables.take_arrays(self.buffer.arrays(), kept)
-            self.buffer, self.frame = self._new_buffer(), None
-            self.buffer.extend(compacted)
+            del run  # (with the frame, the last views of the buffer: it may be written again from its start)
+            self.frame = None
+            self.buffer.restart(compacted)
             self.horizon = max(self.horizon, horizon)
 
     def _collect(self, run: Run) -> None:

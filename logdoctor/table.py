@@ -8,6 +8,7 @@ early stopping, and configuration such as Caffe's solver parameters.
 
 from __future__ import annotations
 
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -211,14 +212,33 @@ class TableBuffer:
     """
 
     def __init__(self, capacity: int = 1 << 16) -> None:
+        self._allocate(max(capacity, 1))
+
+    def _allocate(self, capacity: int) -> None:
         self.size = 0
-        self.capacity = max(capacity, 1)
-        self.data = {name: _buffer(dtype, self.capacity) for name, dtype in SCHEMA.items()}
-        self.masks = {name: np.zeros(self.capacity, dtype=bool) for name, dtype in SCHEMA.items() if dtype == "Int64"}
+        self.capacity = capacity
+        self.data = {name: _buffer(dtype, capacity) for name, dtype in SCHEMA.items()}
+        self.masks = {name: np.zeros(capacity, dtype=bool) for name, dtype in SCHEMA.items() if dtype == "Int64"}
         self.labels: dict[str, dict[str, int]] = {name: {} for name in STRING_COLUMNS}  # string -> its code
+        self.unviewed = self._references()
 
     def __len__(self) -> int:
         return self.size
+
+    def restart(self, arrays: dict[str, np.ndarray]) -> None:
+        """Hold ``arrays`` alone (a compacted table).  Memory never written costs a page fault per page, more
+        than the copy: the arrays go into the same storage from its start, unless a view of it is still
+        alive (a frame someone holds); then into new storage."""
+        if self._references() != self.unviewed:
+            self._allocate(self.capacity)
+        self.size = 0
+        self.labels = {name: {} for name in STRING_COLUMNS}
+        self.extend(arrays)
+
+    def _references(self) -> list[int]:
+        """How many references each storage array has: a numpy view holds one on its base (this is
+        compared with the count taken when no view existed, so the interpreter's own ones cancel out)."""
+        return [sys.getrefcount(values) for columns in (self.data, self.masks) for values in columns.values()]
 
     def extend(self, arrays: dict[str, np.ndarray]) -> None:
         """Add rows at the end (columns in array form, as :func:`as_arrays` gives them)."""
@@ -263,6 +283,7 @@ class TableBuffer:
                 grown[:self.size] = values[:self.size]
                 columns[name] = grown
         self.capacity = capacity
+        self.unviewed = self._references()
 
 
 def _buffer(dtype: object, capacity: int) -> np.ndarray:

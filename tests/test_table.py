@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -107,3 +109,20 @@ def test_merging_puts_the_few_rows_before_the_rows_of_their_line_as_a_stable_sor
         expected = table.take_arrays(both, np.argsort(both["line"], kind="stable"))
         pd.testing.assert_frame_equal(table.frame_from_arrays(table.merge_arrays(bulk, few)),
                                       table.frame_from_arrays(expected))
+
+
+def test_a_restarted_buffer_reuses_its_storage_unless_a_frame_still_shows_it():
+    buffer = table.TableBuffer(capacity=16)
+    buffer.extend(rows([1, 2, 3], ["loss", "lr", "loss"]))
+    storage = weakref.ref(buffer.data["line"])  # (not a reference that would keep it)
+    buffer.restart(rows([7], ["acc"]))  # no view alive: written again from the start
+    assert buffer.data["line"] is storage() and len(buffer) == 1
+    frame = table.frame_from_arrays(buffer.arrays())
+    buffer.restart(rows([9, 10], ["x", "y"]))  # the frame shows the storage: new storage, the frame unchanged
+    assert buffer.data["line"] is not storage()
+    assert frame["line"].tolist() == [7] and frame["name"].tolist() == ["acc"]
+    assert table.frame_from_arrays(buffer.arrays())["name"].tolist() == ["x", "y"]
+    del frame
+    storage = weakref.ref(buffer.data["line"])
+    buffer.restart(rows([11], ["z"]))
+    assert buffer.data["line"] is storage()
