@@ -63,6 +63,9 @@ def _stdout_closed() -> None:
 @click.version_option(__version__, prog_name="logdoctor")
 def main() -> None:
     """logdoctor: reads a training log and says what went wrong, where, and what to do."""
+    from logdoctor import allocator  # (not for --help: it needs no memory)
+
+    allocator.keep_freed_memory()
 
 
 def parser_option(f):

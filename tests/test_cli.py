@@ -195,3 +195,11 @@ def test_rules_and_explain():
     text = run("explain", "lr-nan").stdout
     assert text.startswith("LD104 lr-nan (error)") and "Fires on:" in text and "Silent on:" in text
     assert run("explain", "LD999").exit_code == 2
+
+
+def test_the_allocator_keeps_freed_memory_with_glibc_and_is_left_alone_elsewhere():
+    import platform
+
+    from logdoctor import allocator
+
+    assert allocator.keep_freed_memory() == (platform.libc_ver()[0] == "glibc")
