@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from logdoctor.table import SERIES_KEY, Grouping, Strings, grouping, series_codes
+from logdoctor.table import SERIES_KEY, Grouping, Strings, series_grouping
 
 # Preferred names of "the loss" of a phase, best first (Caffe's smoothed display loss and
 # Keras/HF "loss" first, Lightning's per-step and per-epoch variants next).
@@ -176,7 +176,7 @@ class Run:
     @cached_property
     def groups(self) -> Grouping:
         """The table's rows by series, worked out once per run (the analyzer compacts with it too)."""
-        return grouping(series_codes(self.table, self.strings))
+        return series_grouping(self.table, self.strings)
 
     @cached_property
     def columns(self) -> Columns:

@@ -386,24 +386,36 @@ def series_codes(frame: pd.DataFrame, strings: dict[str, Strings] | None = None)
     """One integer per row naming its series (its ``SERIES_KEY``; a missing key part is a value too),
     numbered in order of first appearance (as pandas' ``groupby(sort=False).ngroup()`` would).
     ``strings``: the frame's string columns in array form, when the caller has them (nothing to hash)."""
-    codes, radix = np.zeros(len(frame), dtype=np.int64), 1
-    if not len(frame):
-        return codes
+    return pd.factorize(series_keys(frame, strings)[0])[0].astype(np.int64, copy=False)
+
+
+def series_grouping(frame: pd.DataFrame, strings: dict[str, Strings] | None = None) -> Grouping:
+    """The rows of ``frame`` by series (see :func:`series_codes`): what the rules and :func:`compaction`
+    work from.  The series need no numbering in order of first appearance here: when their keys are few,
+    the keys themselves are grouped."""
+    keys, bound = series_keys(frame, strings)
+    return grouping(keys if bound <= 1 << 16 else pd.factorize(keys)[0].astype(np.int64, copy=False))
+
+
+def series_keys(frame: pd.DataFrame, strings: dict[str, Strings] | None = None) -> tuple[np.ndarray, int]:
+    """Per row a number in ``range(bound)`` that is the same for two rows exactly when their series is, and
+    the bound: the ``SERIES_KEY`` parts as digits of a mixed-radix number."""
+    keys, radix = np.zeros(len(frame), dtype=np.int64), 1
     strings = strings or {}
-    for name in SERIES_KEY:
+    for name in SERIES_KEY if len(frame) else ():
         found = _key_part(strings[name] if name in strings else frame[name])
         if found is None:
             continue  # the same on every row (layer and blob without debug_info): tells no series apart
         part, count = found
         if radix * (count + 1) >= 1 << 62:  # renumber before the mixed-radix number overflows
-            codes = pd.factorize(codes)[0].astype(np.int64, copy=False)
-            radix = int(codes.max(initial=0)) + 1
-        # A digit of a mixed-radix number, in place (no temporary arrays of a million rows); -1 (missing)
-        # is a digit too, one below the others: the numbers stay distinct.
-        codes *= count + 1
-        codes += part
+            keys = pd.factorize(keys)[0].astype(np.int64, copy=False)
+            radix = int(keys.max(initial=0)) + 1
+        # A digit from 0 (missing) to ``count``, added in place (no temporary arrays of a million rows).
+        keys *= count + 1
+        keys += part
+        keys += 1
         radix *= count + 1
-    return pd.factorize(codes)[0].astype(np.int64, copy=False)
+    return keys, radix
 
 
 def _key_part(column: pd.Series | Strings) -> tuple[np.ndarray, int] | None:
@@ -452,7 +464,7 @@ def _small_ints(column: pd.arrays.IntegerArray) -> tuple[np.ndarray, int]:
 class Grouping(NamedTuple):
     """The rows of a table by series: worked out once, shared by the rules and :func:`compact`."""
 
-    codes: np.ndarray   # the series of each row (:func:`series_codes`)
+    codes: np.ndarray   # the series of each row: numbers that tell them apart (see :func:`series_grouping`)
     order: np.ndarray   # the rows sorted by series, in log order within one
     starts: np.ndarray  # where each series begins in ``order``
 
@@ -492,7 +504,7 @@ def compaction(frame: pd.DataFrame, budget: int, groups: Grouping | None = None)
     look for.  ``groups`` is the frame's grouping by series when the caller has it.  Returns the rows
     to keep (a mask) and the horizon: the first line from which every series is still complete.
     """
-    groups = grouping(series_codes(frame)) if groups is None else groups
+    groups = series_grouping(frame) if groups is None else groups
     order, starts = groups.order, groups.starts
     share = max(budget // max(len(starts), 1), 100)
     head, tail, buckets = share // 10, share // 2, share // 5

@@ -126,3 +126,20 @@ def test_a_restarted_buffer_reuses_its_storage_unless_a_frame_still_shows_it():
     storage = weakref.ref(buffer.data["line"])
     buffer.restart(rows([11], ["z"]))
     assert buffer.data["line"] is storage()
+
+
+def test_the_rules_grouping_tells_the_same_series_apart_as_series_codes():
+    rng = np.random.default_rng(3)
+    for trial in range(50):
+        n = int(rng.integers(1, 300))
+        frame = table.frame_from_columns({
+            "line": list(range(n)), "value": [1.0] * n, "segment": rng.integers(0, 3, n).tolist(),
+            "name": rng.choice(["loss", "lr", "acc"], n).tolist(), "phase": rng.choice(["train", "test"], n).tolist(),
+            "output": rng.choice([None, 0, 1], n).tolist(), "layer": rng.choice([None, "ip1"], n).tolist()})
+        arrays = table.arrays_from_frame(frame)
+        strings = {name: arrays[name] for name in table.STRING_COLUMNS}
+        for given in (None, strings):
+            groups = table.series_grouping(frame, given)
+            assert np.array_equal(pd.factorize(groups.codes)[0], table.series_codes(frame))
+            assert all(np.all(np.diff(groups.order[a:b]) > 0)  # log order within a series
+                       for a, b in zip(groups.starts, np.append(groups.starts[1:], n)))
