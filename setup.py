@@ -1,9 +1,13 @@
-"""The compiled part: Caffe's hot lines read in C (logdoctor/parsers/_caffe_scan.c).
+"""The compiled parts: Caffe's hot lines read in C (logdoctor/parsers/_caffe_scan.c), and the splitting of
+text into logical lines, terminal redraws included (logdoctor/_split.c).
 
-Optional: without a C compiler the install still succeeds and the same lines are read in Python.
+Optional: without a C compiler the install still succeeds and the same work is done in Python.
 Everything else about the package is in pyproject.toml.
 """
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("logdoctor.parsers._caffe_scan", ["logdoctor/parsers/_caffe_scan.c"], optional=True)])
+setup(ext_modules=[
+    Extension("logdoctor.parsers._caffe_scan", ["logdoctor/parsers/_caffe_scan.c"], optional=True),
+    Extension("logdoctor._split", ["logdoctor/_split.c"], optional=True),
+])

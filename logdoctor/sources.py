@@ -8,6 +8,10 @@ Terminal noise is handled here, once, for every parser:
 * CRLF line ends, NUL bytes and invalid UTF-8 (replaced by U+FFFD) are tolerated.
 
 A :class:`Block` is a run of complete logical lines; parsers never see partial lines.
+
+:func:`survey` and :func:`logical_lines`, which read every character, have a C twin in
+``logdoctor/_split.c`` (optional: without a C compiler, or with ``LOGDOCTOR_PURE_PYTHON=1``,
+the Python code runs; ``tests/test_sources_native.py`` holds both to the same blocks).
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ from typing import BinaryIO, Iterator
 import regex
 
 from logdoctor.model import UsageError
+
+try:  # the splitting loops in C; built when the package is installed with a C compiler
+    from logdoctor import _split as native
+except ImportError:
+    native = None
+if os.environ.get("LOGDOCTOR_PURE_PYTHON"):  # to compare both paths, or to rule the C one out
+    native = None
 
 CHUNK_SIZE = 1 << 22
 
@@ -147,15 +158,38 @@ def _erased(part: str) -> list[str]:
     return shown
 
 
+HAS_NUL, HAS_REDRAW = 1, 2  # what survey() finds in a text besides its newlines (the same in _split.c)
+
+
+def survey(text: str) -> tuple[int, int]:
+    """The newlines of ``text``, and flags: ``HAS_NUL``, ``HAS_REDRAW`` (``\\r``, ``\\b`` or an escape)."""
+    if native is not None:
+        return native.survey(text)  # one pass instead of five
+    flags = HAS_NUL if "\x00" in text else 0
+    if "\r" in text or "\x08" in text or "\x1b" in text:  # three fast scans beat one regex
+        flags |= HAS_REDRAW
+    return text.count("\n"), flags
+
+
 def make_block(text: str, first: int) -> Block:
     """Turn decoded complete physical lines (ending with ``\\n``) into a block."""
-    if "\x00" in text:
+    count, flags = survey(text)
+    if flags & HAS_NUL:
         text = text.replace("\x00", "")
-    count = text.count("\n")
-    if "\r" not in text and "\x08" not in text and "\x1b" not in text:  # three fast scans beat one regex
+    if not flags & HAS_REDRAW:
         block = Block(text, first, first + count - 1)
         block._count = count  # counted already: not again (a full pass over the text)
         return block
+    text, physical, lines = (logical_lines if native is None else native.logical_lines)(text, first)
+    block = Block(text, first, first + count - 1, physical)
+    block.lines = lines  # the states hold no newline: this is what splitting the text gives
+    block._count = len(lines)
+    return block
+
+
+def logical_lines(text: str, first: int) -> tuple[str, list[int], list[str]]:
+    """The logical lines of ``text`` (complete physical lines, no NUL) joined, the physical line of each,
+    and the lines: escapes removed, a line redrawn with ``\\r`` or ``\\b`` cut into its states."""
     if "\x1b" in text:
         text = ANSI.sub("", text)  # no escape reaches past its line end
     logical: list[str] = []
@@ -170,10 +204,7 @@ def make_block(text: str, first: int) -> Block:
         else:
             logical.append(line)
             physical.append(first + offset)
-    block = Block("\n".join(logical) + "\n", first, first + count - 1, physical)
-    block.lines = logical  # the states hold no newline: this is what splitting the text gives
-    block._count = len(logical)
-    return block
+    return "\n".join(logical) + "\n", physical, logical
 
 
 CR_RUN = regex.compile(rb"\r{2,}")
@@ -267,11 +298,12 @@ class LineSplitter:
             if self._size > self.limit or (partial and b"\r" in data):
                 return self._partial()
             return None
-        head = b"".join(self._pending) + data[: cut + 1] if self._pending else data[: cut + 1]
+        lines = memoryview(data)[: cut + 1]  # the complete lines, not copied: the decoder reads them in place
+        head = b"".join([*self._pending, lines]) if self._pending else lines
         # Only the line the pending bytes began, or a line inside a chunk bigger than the limit,
         # can be longer than the limit: the usual chunk is not scanned for long states.
         if self._size + data.find(b"\n") > self.limit or cut > self.limit:
-            head = bound_states(head, self.limit)
+            head = bound_states(bytes(head), self.limit)
         rest = data[cut + 1:]
         self._pending, self._size = ([rest], len(rest)) if rest else ([], 0)
         block = self._block(head)
@@ -317,8 +349,8 @@ class LineSplitter:
             self._open, self._last_state = True, block.lines[-1]
         return block
 
-    def _block(self, raw: bytes) -> Block:
-        block = make_block(raw.decode("utf-8", "replace"), self._next_line)
+    def _block(self, raw: bytes | memoryview) -> Block:
+        block = make_block(str(raw, "utf-8", "replace"), self._next_line)
         self._next_line = block.last + 1
         # Nothing left of the open line's end: an empty block, past that line, that only moves on.
         block = self._continue(block) or Block("", block.last + 1, block.last)
