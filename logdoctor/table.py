@@ -99,6 +99,8 @@ class Strings:
 
     def objects(self) -> np.ndarray:
         """The strings as an object array: each distinct string one object."""
+        if len(self.codes) and self.codes.min() == self.codes.max():  # (layers of most logs: a quicker fill)
+            return np.full(len(self.codes), self.label(0), dtype=object)
         labels = np.empty(len(self.labels) + 1, dtype=object)
         labels[:-1] = self.labels  # the last, None, is what code -1 picks
         return labels[self.codes]
@@ -452,11 +454,12 @@ def _small_ints(column: pd.arrays.IntegerArray) -> tuple[np.ndarray, int]:
     values, missing = column._data, column._mask
     if missing.all():  # (Keras and Lightning have none)
         return np.full(len(values), -1, dtype=np.int64), 0
-    present = values[~missing]
-    if int(present.max()) - int(present.min()) < len(values):
-        part = values - present.min()
+    # The bounds of every row's number, missing ones too (whatever they hold): looser, but no copy.
+    low, high = int(values.min()), int(values.max())
+    if high - low < len(values):
+        part = values - low
         part[missing] = -1
-        return part, int(part.max()) + 1
+        return part, high - low + 1
     part, uniques = pd.factorize(column)
     return part, len(uniques)
 
