@@ -413,10 +413,11 @@ def parse_chunks(chunks, parser: str = "auto", path: str = "-") -> ParseResult:
     for block in blocks_from_chunks(chunks):
         stream.feed(block)
         if stream.buffered >= PIECE_ROWS:  # compact table pieces rather than millions of list items
-            pieces.append(stream.take_arrays())
+            pieces += stream.take_pieces()
     stream.close()
-    pieces.append(stream.take_arrays())
-    return ParseResult(table.frame_from_arrays(table.concat_arrays(pieces)), stream.stats())
+    pieces += stream.take_pieces()
+    frame = table.frame_from_arrays(table.concat_arrays(pieces)) if pieces else table.empty_table()
+    return ParseResult(frame, stream.stats())
 
 
 def parse_path(path: str, parser: str = "auto") -> ParseResult:
