@@ -209,8 +209,9 @@ class TableBuffer:
     """A table in array form that grows at its end: a piece added is copied once, and the table so far is a
     view of it, not everything concatenated again for each rule run.
 
-    State is the point here.  What a view shows is never written again (pieces go after it, and growing
-    past the capacity moves to new arrays), so a DataFrame made from a view stays as it was.
+    State is the point here.  What a view shows is never written again while the view lives (pieces go
+    after it, growing past the capacity moves to new arrays, and :meth:`restart` writes from the start
+    only when no view is left), so a DataFrame made from a view stays as it was.
     """
 
     def __init__(self, capacity: int = 1 << 16) -> None:
