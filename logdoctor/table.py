@@ -9,6 +9,7 @@ early stopping, and configuration such as Caffe's solver parameters.
 from __future__ import annotations
 
 import sys
+from itertools import islice
 from typing import NamedTuple
 
 import numpy as np
@@ -274,7 +275,7 @@ class TableBuffer:
     def _codes(self, name: str, strings: Strings) -> np.ndarray:
         """``strings``' codes renumbered to this buffer's (a new string gets the next code)."""
         index = self.labels[name]
-        if list(index)[:len(strings.labels)] == strings.labels:  # (most pieces: the same strings, same order)
+        if list(islice(index, len(strings.labels))) == strings.labels:  # (most pieces: the same strings, same order)
             return strings.codes
         renumber = np.array([index.setdefault(label, len(index)) for label in strings.labels] + [-1], dtype=np.int32)
         return renumber[strings.codes]  # -1 picks the last: missing stays missing
