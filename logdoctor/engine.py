@@ -98,7 +98,7 @@ class Analyzer:
     when the input pauses, and at most a few times a second during bursts).
 
     Memory stays bounded on endless input: past ``max_rows`` rows the rules are run
-    on everything seen so far, then the table is compacted (see :func:`table.compact`);
+    on everything seen so far, then the table is compacted (see :func:`table.compaction`);
     what the rules later find before the compaction horizon was already looked for in
     full detail, and is not reported again.
     """

@@ -369,20 +369,6 @@ def _nullable_ints(values: list) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.IntegerArray(np.where(mask, 0, floats).astype(np.int64), mask)
 
 
-def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate tables keeping the schema (categoricals stay categorical)."""
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return empty_table()
-    if len(frames) == 1:
-        return frames[0].reset_index(drop=True)
-    out = pd.concat(frames, ignore_index=True)
-    for name, dtype in SCHEMA.items():
-        if isinstance(dtype, pd.CategoricalDtype) and out[name].dtype != dtype:
-            out[name] = out[name].astype(dtype)
-    return out
-
-
 SERIES_KEY = ["segment", "phase", "name", "output", "net", "layer", "blob"]
 
 
@@ -467,7 +453,7 @@ def _small_ints(column: pd.arrays.IntegerArray) -> tuple[np.ndarray, int]:
 
 
 class Grouping(NamedTuple):
-    """The rows of a table by series: worked out once, shared by the rules and :func:`compact`."""
+    """The rows of a table by series: worked out once, shared by the rules and :func:`compaction`."""
 
     codes: np.ndarray   # the series of each row: numbers that tell them apart (see :func:`series_grouping`)
     order: np.ndarray   # the rows sorted by series, in log order within one
@@ -491,12 +477,6 @@ def grouping(codes: np.ndarray) -> Grouping:
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
     return Grouping(codes, order, np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))))
-
-
-def compact(frame: pd.DataFrame, budget: int, groups: Grouping | None = None) -> tuple[pd.DataFrame, int]:
-    """The rows of ``frame`` that :func:`compaction` keeps, and the horizon."""
-    kept, horizon = compaction(frame, budget, groups)
-    return frame[kept].reset_index(drop=True), horizon
 
 
 def compaction(frame: pd.DataFrame, budget: int, groups: Grouping | None = None) -> tuple[np.ndarray, int]:

@@ -29,6 +29,12 @@ def reference_series_codes(frame: pd.DataFrame) -> np.ndarray:
     return frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
 
 
+def compact(frame: pd.DataFrame, budget: int, groups=None) -> tuple[pd.DataFrame, int]:
+    """The rows :func:`tables.compaction` keeps, as a frame, and the horizon."""
+    kept, horizon = tables.compaction(frame, budget, groups)
+    return frame[kept].reset_index(drop=True), horizon
+
+
 def reference_compact(frame: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, int]:
     metric = (frame["kind"] == "metric").to_numpy()
     group = reference_series_codes(frame)
@@ -229,12 +235,12 @@ def test_series_codes_renumber_before_the_key_number_overflows():
 @pytest.mark.parametrize("seed,budget", [(0, 300), (1, 1000), (2, 2000), (3, 5000), (4, 700), (5, 100_000)])
 def test_compact_keeps_the_rows_the_pandas_version_kept(seed, budget):
     frame = random_table(np.random.default_rng(seed), 20_000)
-    compacted, horizon = tables.compact(frame, budget)
+    compacted, horizon = compact(frame, budget)
     expected, expected_horizon = reference_compact(frame, budget)
     assert horizon == expected_horizon
     pd.testing.assert_frame_equal(compacted, expected)
     groups = tables.grouping(tables.series_codes(frame))
-    pd.testing.assert_frame_equal(tables.compact(frame, budget, groups=groups)[0], expected)
+    pd.testing.assert_frame_equal(compact(frame, budget, groups=groups)[0], expected)
 
 
 def test_series_codes_of_every_kind_of_key_column():
@@ -286,7 +292,7 @@ def test_compact_of_many_series_of_any_length_with_holes(seed, budget):
     frame = tables.frame_from_columns({
         "line": list(range(1, rows + 1)), "name": ["debug.forward.top"] * rows, "layer": layer.tolist(),
         "kind": kind.tolist(), "value": values.tolist(), "text": [""] * rows})
-    compacted, horizon = tables.compact(frame, budget)
+    compacted, horizon = compact(frame, budget)
     expected, expected_horizon = reference_compact(frame, budget)
     assert horizon == expected_horizon
     pd.testing.assert_frame_equal(compacted, expected)
