@@ -81,6 +81,15 @@ class Block:
     def __len__(self) -> int:  # asked for several times per block: the text is counted once
         return self._count
 
+    def offset(self, index: int) -> int:
+        """Where logical line ``index`` begins in the text."""
+        at, pos = self._cursor
+        if index < at:
+            at, pos = 0, 0
+        pos += sum(map(len, self.lines[at:index])) + index - at
+        self._cursor = (index, pos)   # calls come in order of their index: each line is measured once
+        return pos
+
     def run_of(self, shape: re.Pattern, start: int) -> list[list[str]]:
         """The groups of the lines from ``start`` on that have ``shape``, up to the first that has not, as
         columns (one list per group; no list when the line ``start`` has not that shape).
@@ -91,12 +100,7 @@ class Block:
         (up to a limit).  The last window is kept: a later call that starts inside it reads no line again.
         """
         lines, text = self.lines, self.text
-        at, pos = self._cursor
-        if start < at:
-            at, pos = 0, 0
-        pos += sum(map(len, lines[at:start])) + start - at   # where line ``start`` begins in the text
-        at = start
-        self._cursor = (at, pos)   # calls come in order of their start: each line is measured once
+        at, pos = start, self.offset(start)
         found: list[tuple[str, ...]] = []
         size = 1 << 11
         while at < len(lines):

@@ -10,8 +10,11 @@ input (current iteration, epoch, open parameter block) and turns each
 
 from __future__ import annotations
 
+import importlib
 import math
+import os
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Protocol
 
 import numpy as np
@@ -178,6 +181,17 @@ NULLABLE = ("epoch", "step", "span")
 # The table keeps integers up to 2**63 (larger ones are missing): states that count near that are read
 # one at a time, so that the same rule applies to them.
 INT_LIMIT = 1 << 62
+
+
+def compiled(module: str) -> ModuleType | None:
+    """The C module ``logdoctor.parsers.<module>``; None when it was not built (no C compiler at install) or
+    ``LOGDOCTOR_PURE_PYTHON`` is set (to compare both paths, or to rule the C one out)."""
+    if os.environ.get("LOGDOCTOR_PURE_PYTHON"):
+        return None
+    try:
+        return importlib.import_module(f"logdoctor.parsers.{module}")
+    except ImportError:
+        return None
 
 
 def floats(columns: list[list[str]]) -> np.ndarray:

@@ -26,21 +26,15 @@ from __future__ import annotations
 
 import datetime
 import math
-import os
 import re
 
 import numpy as np
 import regex
 
-from logdoctor.parsers.base import Batch, Rows, to_float
+from logdoctor.parsers.base import Batch, Rows, compiled, to_float
 from logdoctor.sources import Block
 
-try:  # the hot lines read in C; built when the package is installed with a C compiler
-    from logdoctor.parsers import _caffe_scan as native
-except ImportError:
-    native = None
-if os.environ.get("LOGDOCTOR_PURE_PYTHON"):  # to compare both paths, or to rule the C one out
-    native = None
+native = compiled("_caffe_scan")  # the hot lines read in C
 
 name = "caffe"
 description = "Caffe glog output (BVLC, NVCaffe, Intel Caffe, DIGITS)"

@@ -40,12 +40,12 @@ from __future__ import annotations
 import math
 import re
 from itertools import chain, repeat
-from operator import eq
+from operator import eq, ge
 
 import numpy as np
 import regex
 
-from logdoctor.parsers.base import INT_LIMIT, Batch, BulkRows, Rows, all_floats, first_true, floats, to_float
+from logdoctor.parsers.base import INT_LIMIT, Batch, BulkRows, Rows, all_floats, compiled, first_true, floats, to_float
 from logdoctor.sources import Block
 from logdoctor.table import DEFAULTS
 
@@ -130,6 +130,8 @@ COUNT = re.compile(r"[ \t]*\d+/(?:\d+|Unknown)")
 # Keras formats every average as %.4f or %.4e; text glued to the last value is cut off after it.
 KERAS_NUMBER = regex.compile(r"[-+]?(?:\d+\.\d{4}(?:e[-+]\d+)?|nan|inf)")
 
+native = compiled("_bar_scan")  # the states of a redrawn bar read in C
+
 NAMES = {"acc": "accuracy", "accuracy": "accuracy", "lr": "lr", "learning_rate": "lr"}
 
 
@@ -154,6 +156,38 @@ def _hot_shape(keys: tuple[str, ...]) -> re.Pattern | None:
         fits = all(HOT_KEY.fullmatch(key) for key in keys)
         shape = _hot_shapes[keys] = re.compile(f"^(?:{HOT_STATE}{metrics} *|.*)$", re.M) if fits else None
     return shape
+
+
+def hot_states(block: Block, index: int, keys: tuple[str, ...], divisor: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """The bar states showing ``keys`` from line ``index`` on, with values float() reads, up to the epoch's
+    final state and to a state at the step (``ceil(count / divisor)``) of the one before: how many, their
+    (count, target) and their values, one row per state (see ``_bar_scan.c``)."""
+    if native is None:
+        return _hot_states_python(block, index, keys, divisor)
+    count, numbers, values = native.keras_states(block.text, block.offset(index), keys, divisor)
+    return (count, np.frombuffer(numbers, dtype=np.int64).reshape(count, 2),
+            np.frombuffer(values).reshape(count, len(keys)))
+
+
+def _hot_states_python(block: Block, index: int, keys: tuple[str, ...],
+                       divisor: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """:func:`hot_states` read with ``_hot_shape`` (the reference: the C scanner reads a subset of it)."""
+    shape = _hot_shape(keys)
+    columns = block.run_of(shape, index) if shape is not None else []
+    if not columns:
+        return 0, np.empty((0, 2), dtype=np.int64), np.empty((0, len(keys)))
+    curs, targets = list(map(int, columns[0])), list(map(int, columns[1]))
+    ticks = curs if divisor == 1 else [-(-cur // divisor) for cur in curs]
+    count = min(first_true(map(eq, curs, targets), len(curs)),
+                first_true(map(eq, ticks[1:], ticks), len(curs) - 1) + 1)
+    # Up to a number int64 cannot hold (read state by state).
+    count = first_true(map(ge, map(max, curs[:count], targets), repeat(INT_LIMIT)), count)
+    try:
+        values = floats([column[:count] for column in columns[2:]])
+    except ValueError:   # up to the first state with a value float() does not read: it makes a note
+        count = next(k for k in range(count) if not all_floats(column[k] for column in columns[2:]))
+        values = floats([column[:count] for column in columns[2:]])
+    return count, np.array([curs[:count], targets[:count]], dtype=np.int64).T.reshape(count, 2), values
 
 
 def _series(key: str) -> tuple[str, str]:
@@ -382,43 +416,37 @@ class KerasLineParser:
             return 0
         keys = self.bar_keys
         shape = _hot_shape(keys)
-        columns = block.run_of(shape, index) if shape is not None else []
-        if not columns:
+        if shape is None or self.epoch >= INT_LIMIT:
             return 0
-        curs, targets = list(map(int, columns[0])), list(map(int, columns[1]))
-        batches = curs if not self.samples else list(map(self._batches, curs))
-        counted = batches is curs or None not in batches   # the batches are known (samples: the batch size is)
+        # The batches are known unless the bar counts samples and the batch size is not known.
+        counted = not self.samples or bool(self.batch_size)
         # The step of a state is ``offset + ticks[k]``: the run's batch count when it is known, else (to tell
         # the steps apart only) the bar's count.
         known = self.base is not None and counted
+        count, numbers, values = hot_states(block, index, keys, self.batch_size if known and self.samples else 1)
+        if not count:
+            return 0
+        curs, targets = numbers[:, 0], numbers[:, 1]
+        batches = curs if not self.samples else (-(-curs // self.batch_size) if counted else None)
         ticks, offset = (batches, self.base) if known else (curs, 0)
-        # Up to the epoch's final state, and to a state at the step of the one before (it adds changed values).
-        end = index + len(curs)
-        lines = block.physical[index:end] if block.physical is not None else list(range(block.first + index,
-                                                                                          block.first + end))
-        if (lines[0], False, self.epoch, offset + ticks[0]) == self.emitted_key:
+        end = index + count
+        lines = block.physical[index:end] if block.physical is not None else range(block.first + index,
+                                                                                    block.first + end)
+        if (lines[0], False, self.epoch, offset + int(ticks[0])) == self.emitted_key:
             return 0
-        count = min(first_true(map(eq, curs, targets), len(curs)),
-                    first_true(map(eq, ticks[1:], ticks), len(curs) - 1) + 1)
-        if not count or self.epoch >= INT_LIMIT or offset + max(ticks[:count]) >= INT_LIMIT:
+        if offset + int(ticks.max()) >= INT_LIMIT:
             return 0
-        try:
-            values = floats([column[:count] for column in columns[2:]])
-        except ValueError:   # up to the first state with a value float() does not read: it makes a note
-            count = next(k for k in range(count) if not all_floats(column[k] for column in columns[2:]))
-            if not count:
-                return 0
-            values = floats([column[:count] for column in columns[2:]])
         phases, names = self._layout(keys, test=False)
-        steps = np.array(ticks[:count], dtype=np.int64) + offset if known else None
-        spans = np.array(batches[:count], dtype=np.int64) if counted else None
-        cols.bulk(np.array(lines[:count], dtype=np.int64), self.epoch, steps, spans, phases, names, values)
+        steps = ticks + offset if known else None
+        cols.bulk(np.array(lines, dtype=np.int64), self.epoch, steps, batches if counted else None, phases, names,
+                  values)
         last = count - 1
-        self.bar_count, self.bar_target = curs[last], targets[last]
-        self.in_epoch, self.epoch_batches = batches[last], self._batches(targets[last])
-        self.emitted_key = (lines[last], False, self.epoch, offset + ticks[last])
-        self.emitted = (keys, tuple(column[last] for column in columns[2:]))
-        self.previous = (lines[last], block.lines[index + last])
+        text = block.lines[index + last]
+        self.bar_count, self.bar_target = int(curs[last]), int(targets[last])
+        self.in_epoch, self.epoch_batches = self._batches(self.bar_count), self._batches(self.bar_target)
+        self.emitted_key = (lines[last], False, self.epoch, offset + int(ticks[last]))
+        self.emitted = (keys, shape.match(text).groups()[2:])
+        self.previous = (lines[last], text)
         self.in_summary = ""
         return count
 

@@ -65,13 +65,13 @@ from __future__ import annotations
 
 import math
 import re
-from itertools import compress, repeat
-from operator import lt, ne, or_
+from itertools import repeat
+from operator import ge, lt, ne
 
 import numpy as np
 import regex
 
-from logdoctor.parsers.base import INT_LIMIT, Batch, BulkRows, Rows, all_floats, first_true, floats, to_float
+from logdoctor.parsers.base import INT_LIMIT, Batch, BulkRows, Rows, all_floats, compiled, first_true, floats, to_float
 from logdoctor.sources import Block
 
 name = "lightning"
@@ -174,6 +174,8 @@ PHASE_PREFIXES = (
     ("test_", "test"), ("train/", "train"), ("training/", "train"), ("val/", "val"), ("valid/", "val"),
     ("validation/", "val"), ("test/", "test"),
 )
+native = compiled("_bar_scan")  # the states of a redrawn bar read in C
+
 LR_NAMES = regex.compile(r"lr|learning_rate|lr-\w+")
 VALIDATION_BARS = ("Validation", "Validating")
 
@@ -197,6 +199,49 @@ def _hot_shape(keys: tuple[str, ...]) -> re.Pattern:
         postfix = ", ".join(f"{re.escape(key)}={HOT_VALUE}" for key in keys)
         shape = _hot_shapes[keys] = re.compile(f"^(?:{HOT_BAR}({postfix})\\] *|.*)$", re.M)
     return shape
+
+
+def hot_states(block: Block, index: int, keys: tuple[str, ...], shown: tuple[str | None, ...],
+               written: tuple[bool, ...], version: int, epoch: int,
+               floor: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """The main bar's states showing the postfix ``keys`` from line ``index`` on, in ``epoch``, with counts
+    that never go back (the first at least ``floor``), up to a change of a key's value where ``shown`` holds
+    the value it must keep, and to a ``written`` key's value float() does not read: how many, their counts,
+    the values of the written keys (a row per state), and whether the value of key ``version`` (-1: none)
+    differs from the state before (see ``_bar_scan.c``)."""
+    if native is None:
+        return _hot_states_python(block, index, keys, shown, written, version, epoch, floor)
+    count, counts, values, changed = native.tqdm_states(block.text, block.offset(index), keys, shown, written,
+                                                        version, epoch, floor)
+    return (count, np.frombuffer(counts, dtype=np.int64), np.frombuffer(values).reshape(count, sum(written)),
+            np.frombuffer(changed, dtype=bool))
+
+
+def _hot_states_python(block: Block, index: int, keys: tuple[str, ...], shown: tuple[str | None, ...],
+                       written: tuple[bool, ...], version: int, epoch: int,
+                       floor: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`hot_states` read with ``_hot_shape`` (the reference: the C scanner reads a subset of it)."""
+    columns = block.run_of(_hot_shape(keys), index)  # epoch, count, total, postfix, then a value per key
+    columns_written = [column for column, flag in enumerate(written) if flag]
+    if not columns:
+        return 0, np.empty(0, dtype=np.int64), np.empty((0, len(columns_written))), np.empty(0, dtype=bool)
+    counts, tokens = list(map(int, columns[1])), columns[4:]
+    count = first_true(map(ne, map(int, columns[0]), repeat(epoch)), len(counts))
+    count = first_true(map(lt, counts[:count], [floor, *counts]), count)
+    for column, value in enumerate(shown):
+        if value is not None:
+            count = first_true(map(ne, tokens[column][:count], repeat(value)), count)
+    count = first_true(map(ge, counts[:count], repeat(INT_LIMIT)), count)   # (read state by state: not int64)
+    try:
+        values = floats([tokens[column][:count] for column in columns_written]) if columns_written else None
+    except ValueError:   # up to the first state with a value float() does not read: it makes a note
+        count = next(k for k in range(count) if not all_floats(tokens[column][k] for column in columns_written))
+        values = floats([tokens[column][:count] for column in columns_written])
+    if values is None:
+        values = np.empty((count, 0))
+    versions = tokens[version][:count] if version >= 0 else [None] * count
+    changed = np.array([False, *map(ne, versions[1:], versions)][:count], dtype=bool)
+    return count, np.array(counts[:count], dtype=np.int64), values, changed
 
 
 def _postfix_keys(postfix: str) -> tuple[str, ...] | None:
@@ -360,68 +405,57 @@ class LightningLineParser:
         keys = _postfix_keys(self.bar_postfix)
         if keys is None or any(key not in self.series for key in keys):
             return 0
-        columns = block.run_of(_hot_shape(keys), index)  # epoch, count, total, postfix, then a value per key
-        if not columns:
-            return 0
-        counts, tokens = list(map(int, columns[1])), columns[4:]
-        # Up to another epoch, or a count that goes back (a new run) or is 0 (a reset before a rename).
-        count = first_true(map(ne, map(int, columns[0]), repeat(self.epoch)), len(counts))
-        count = first_true(map(lt, counts[:count], [max(self.last_n, 1), *counts]), count)
+        shape = _hot_shape(keys)
+        first = shape.match(block.lines[index]).groups()   # epoch, count, total, postfix, then a value per key
+        floor = max(self.last_n, 1)   # a count that goes back (a new run) or is 0 (a reset before a rename) ends it
         base = self.offset + self.epoch_batches - self.last_n
-        if not count or self.epoch >= INT_LIMIT or base + max(counts[:count]) >= INT_LIMIT:
+        if (first[0] is None or int(first[0]) != self.epoch or int(first[1]) < floor
+                or max(self.epoch, floor, base + int(first[1])) >= INT_LIMIT):
             return 0
-        versions = tokens[keys.index("v_num")] if "v_num" in keys else [None] * len(counts)
-        if pending is not None and (pending.step, pending.epoch, pending.version) != (base + counts[0], self.epoch,
-                                                                                       versions[0]):
+        version = keys.index("v_num") if "v_num" in keys else -1
+        if pending is not None and (pending.step, pending.epoch, pending.version) != (
+                base + int(first[1]), self.epoch, first[4 + version] if version >= 0 else None):
             self._flush(rows, epoch_end=False)   # the first state is another step: the held one is its last
             pending = None
         # Up to a change of an epoch-level value (its row is written when that state's step is done).
-        written = []   # the index and series of each key that makes a row for every step
-        for column, key in enumerate(keys):
-            series = self.series[key]
-            if series is not None and series[2]:
-                count = first_true(map(ne, tokens[column][:count], repeat(self.shown.get(key))), count)
-            elif series is not None:
-                written.append((column, series))
-        if not count:
+        series = [self.series[key] for key in keys]
+        level = [entry is not None and entry[2] for entry in series]
+        shown = tuple(self.shown.get(key) if flag else None for key, flag in zip(keys, level))
+        if any(flag and value is None for flag, value in zip(level, shown)):
             return 0
-        steps = [base + n for n in counts[:count]]
+        written = tuple(entry is not None and not entry[2] for entry in series)
+        count, counts, values, changed = hot_states(block, index, keys, shown, written, version, self.epoch, floor)
+        if not count or base + int(counts.max()) >= INT_LIMIT:
+            return 0
+        steps = counts + base
         # The states drawn last for their step (the next one is at another step, or of another v_num).
-        later = map(or_, map(ne, steps[1:], steps), map(ne, versions[1:count], versions))
-        done = list(compress(range(count - 1), later))
-        if written and done:
-            try:
-                values = floats([list(map(tokens[column].__getitem__, done)) for column, _ in written])
-            except ValueError:   # an unreadable value makes a note: up to that state
-                count = next(k for k in range(count) if not all_floats(tokens[column][k] for column, _ in written))
-                if not count:
-                    return 0
-                done = [k for k in done if k < count - 1]
-                values = floats([list(map(tokens[column].__getitem__, done)) for column, _ in written])
+        done = np.flatnonzero((steps[1:] != steps[:-1]) | changed[1:])
         end = index + count
-        lines = block.physical[index:end] if block.physical is not None else list(range(block.first + index,
-                                                                                          block.first + end))
-        if done:
-            if written:
+        lines = block.physical[index:end] if block.physical is not None else range(block.first + index,
+                                                                                    block.first + end)
+        if done.size:
+            if any(written):
                 clash = "loss" in keys and "train_loss" in keys
-                names = ["loss_running" if clash and keys[column] == "loss" else name
-                         for column, (_, name, _) in written]
-                phases = [phase for _, (phase, _, _) in written]
-                at = np.array(done)
-                bulk.add(len(rows), np.array(lines, dtype=np.int64)[at], self.epoch,
-                         np.array(steps, dtype=np.int64)[at], None, phases, names, values)
+                kept = [(key, entry) for key, entry, flag in zip(keys, series, written) if flag]
+                names = ["loss_running" if clash and key == "loss" else name for key, (_, name, _) in kept]
+                phases = [phase for _, (phase, _, _) in kept]
+                bulk.add(len(rows), np.array(lines, dtype=np.int64)[done], self.epoch, steps[done], None, phases,
+                         names, values[done])
             self.epoch_keys = set(keys)
         last = count - 1
-        pairs = [(columns[3][last], True, lines[last])]
-        complete = counts[last] >= int(columns[2][last])
-        if pending is not None and not done:
+        shown_last = shape.match(block.lines[index + last]).groups()
+        pairs = [(shown_last[3], True, lines[last])]
+        total, n = int(shown_last[2]), int(counts[last])
+        complete = n >= total
+        if pending is not None and not done.size:
             pending.line, pending.pairs, pending.complete = lines[last], pairs, complete
         else:
-            self.pending = _State(lines[last], self.epoch, steps[last], pairs, False, complete, versions[last])
+            self.pending = _State(lines[last], self.epoch, int(steps[last]), pairs, False, complete,
+                                  shown_last[4 + version] if version >= 0 else None)
             self.pending_style = "tqdm"
-        self.total = int(columns[2][last])
-        self.epoch_batches += counts[last] - self.last_n
-        self.last_n = counts[last]
+        self.total = total
+        self.epoch_batches += n - self.last_n
+        self.last_n = n
         self.rich_open = self.warning_echo = False
         return count
 
