@@ -44,13 +44,17 @@ def odd(draw, ordinary_part, odd_parts):
     return draw(st.sampled_from([ordinary_part] * 3 * len(odd_parts) + odd_parts))
 
 
-def check(c_run, python_run, ordinary):
-    """C read a prefix of what Python read (all of it when the states are ordinary), with the same numbers."""
+def check(c_run, python_run, ordinary, scalars=1):
+    """C read a prefix of what Python read (all of it when the states are ordinary), with the same numbers.
+
+    A run is ``scalars`` numbers (the count of states first), then arrays with a row per state."""
     count, python_count = c_run[0], python_run[0]
     assert count <= python_count
     if ordinary:
         assert count == python_count
-    for c_array, python_array in zip(c_run[1:], python_run[1:]):
+    if count == python_count:
+        assert c_run[:scalars] == python_run[:scalars]
+    for c_array, python_array in zip(c_run[scalars:], python_run[scalars:]):
         assert c_array.dtype == python_array.dtype
         assert c_array.shape[1:] == python_array.shape[1:]
         assert c_array[:count].tobytes() == python_array[:count].tobytes()   # bit for bit, nan and -0.0 too
@@ -95,17 +99,27 @@ def keras_state(draw, keys, ordinary):
     return f"{pad}{count} {bar}{clock}{per_step}{metrics}{tail}"
 
 
+@st.composite
+def redraw_prefix(draw, state):
+    """What backspaces may leave of a state: its first characters, or others."""
+    return draw(st.sampled_from([state[:draw(st.integers(1, 8))], state[:1], " 2/1", "1 ", "16/", "/1", "1a", " "]))
+
+
 @needs_native
 @settings(max_examples=400, deadline=None)
-@given(st.data(), KERAS_KEYS, st.booleans(), st.sampled_from([1, 2, 32]), st.booleans())
-def test_keras_states_are_read_alike(data, keys, ordinary, divisor, wide):
+@given(st.data(), KERAS_KEYS, st.booleans(), st.sampled_from([1, 2, 32]), st.booleans(), st.sampled_from("\n\r"))
+def test_keras_states_are_read_alike(data, keys, ordinary, divisor, wide, separator):
     states = data.draw(st.lists(keras_state(keys, ordinary), min_size=1, max_size=12))
+    drawn = []   # the states, and what backspaces left of some (read over when on the state's line)
+    for state in states:
+        drawn.append(state)
+        drawn += data.draw(st.lists(redraw_prefix(state), max_size=2 if not ordinary else 1))
     other = data.draw(st.lists(st.sampled_from(["Epoch 2/10", "", "loss: 0.5"]), max_size=1))
-    lines = ["Epoch 1/10", *states, *other] + (["\U0001f600"] if wide else [])   # a str of each width
+    lines = ["Epoch 1/10", separator.join(drawn), *other] + (["\U0001f600"] if wide else [])   # each width of str
     block = make_block("\n".join(lines) + "\n", 1)
     for index in range(len(block.lines)):
         c_run, python_run = both(keras, block, index, keys, divisor)
-        check(c_run, python_run, ordinary and index in range(1, 1 + len(states)))
+        check(c_run, python_run, ordinary and index == 1 and not block.lines[1].startswith(" "), scalars=3)
 
 
 LIGHTNING_KEYS = st.sampled_from([("loss", "v_num"), ("loss", "v_num", "val_loss", "train_loss_epoch"),
@@ -161,9 +175,9 @@ def test_tqdm_states_are_read_alike(data, keys, ordinary, wide):
 @needs_native
 def test_the_numbers_are_those_float_and_int_read():
     text = " 7/10 [==>...] - ETA: 1:02 - loss: 1.0000e-04 - acc: -nan\n 8/10 [==>...] - ETA: 1:01 - loss: inf - acc: 0.5\n"
-    count, numbers, values = keras.hot_states(make_block(text, 1), 0, ("loss", "acc"), 1)
-    assert count == 2
-    assert numbers.tolist() == [[7, 10], [8, 10]]
+    count, consumed, last, numbers, values = keras.hot_states(make_block(text, 5), 0, ("loss", "acc"), 1)
+    assert (count, consumed, last) == (2, 2, 1)
+    assert numbers.tolist() == [[7, 10, 5], [8, 10, 6]]
     assert values.tobytes() == np.array([[1e-4, float("-nan")], [float("inf"), 0.5]]).tobytes()
 
 
@@ -172,6 +186,18 @@ def test_a_state_at_the_step_of_the_one_before_ends_the_run():
     text = "".join(f" {cur}/320 [>...] - ETA: 5s - loss: 0.5\n" for cur in (32, 64, 70, 96))
     assert keras.hot_states(make_block(text, 1), 0, ("loss",), 32)[0] == 3   # 96 samples make 3 batches, as 70
     assert keras.hot_states(make_block(text, 1), 0, ("loss",), 1)[0] == 4
+
+
+@needs_native
+def test_what_backspaces_left_of_a_state_on_its_line_is_read_over():
+    state = " {}/320 [>...] - ETA: 5s - loss: 0.5"
+    text = "\r".join([state.format(1), " 1/3", state.format(2), " 2", state.format(3), " 3/3", " 3", state.format(4)])
+    block = make_block(text + "\n", 7)
+    count, consumed, last, numbers, _ = keras.hot_states(block, 0, ("loss",), 1)
+    assert (count, consumed, last) == (3, 6, 4)   # a second leftover in a row is left to the parser
+    assert numbers[:, 2].tolist() == [7, 7, 7]
+    block = make_block("\n".join([state.format(1), " 1", state.format(2)]) + "\n", 7)
+    assert keras.hot_states(block, 0, ("loss",), 1)[:3] == (1, 1, 0)   # another physical line: not a leftover
 
 
 @needs_native

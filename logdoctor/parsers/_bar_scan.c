@@ -197,69 +197,138 @@ INLINE Py_ssize_t keras_progress(int kind, const void *data, Py_ssize_t i, long 
 }
 
 typedef struct {
-    Py_ssize_t count;
-    Bytes numbers; /* int64 count, target per state */
-    Bytes values;  /* float64 per state and key */
+    Py_ssize_t count, consumed, last; /* states read, lines read, where the last state is (from pos's line) */
+    Bytes numbers;                    /* int64 count, target, physical line per state */
+    Bytes values;                     /* float64 per state and key */
 } KerasRun;
 
+/* Where the lines of a block are in its input: `physical` (a list of int, one per line), or None when line k
+ * is physical line first + k. */
+typedef struct {
+    PyObject *physical;
+    long long first;
+} Places;
+
+/* The physical line of logical line k; -1 with an exception set on failure. */
+static long long physical_line(const Places *places, Py_ssize_t k) {
+    if (places->physical == Py_None) return places->first + k;
+    if (k >= PyList_GET_SIZE(places->physical)) {
+        PyErr_SetString(PyExc_IndexError, "a line without a physical line number");
+        return -1;
+    }
+    return PyLong_AsLongLong(PyList_GET_ITEM(places->physical, k));
+}
+
+/* Whether the line at i (ending at the newline at end) is what backspaces that erase a bar state before the
+ * \r leave of it (" 2/1", "16"), as KerasLineParser._line knows it: the first characters of the state
+ * before (at `state`), digits, slashes and blanks only, on the same physical line.  The state before is
+ * a count and target (the bar parts that follow are never read as such a line), so the parser reads it as
+ * known, and it gives no row. */
+INLINE int redraw_prefix(int kind, const void *data, Py_ssize_t i, Py_ssize_t end, Py_ssize_t state,
+                         Py_ssize_t state_end) {
+    Py_ssize_t kept = end;
+    while (kept > i && READ(kept - 1) == ' ') kept--;
+    if (kept == i || kept - i > state_end - state || !(READ(i) == ' ' || is_digit(READ(i)))) return 0;
+    for (Py_ssize_t k = i; k < end; k++) {
+        Py_UCS4 c = READ(k);
+        if (!(is_digit(c) || c == '/' || c == ' ')) return 0;
+    }
+    for (Py_ssize_t k = 0; k < kept - i; k++)
+        if (READ(i + k) != READ(state + k)) return 0;
+    return 1;
+}
+
 INLINE int keras_scan(int kind, const void *data, Py_ssize_t n, Py_ssize_t i, PyObject *keys,
-                      long long divisor, KerasRun *run) {
-    Py_ssize_t nkeys = PyTuple_GET_SIZE(keys);
-    long long last_tick = -1;
+                      long long divisor, const Places *places, Py_ssize_t index, KerasRun *run) {
+    Py_ssize_t nkeys = PyTuple_GET_SIZE(keys), line = index;
+    Py_ssize_t state = -1, state_end = -1; /* the line of the last state read, if it is the line before */
+    long long last_tick = -1, state_place = 0;
     double row[64];
     if (nkeys > 64) return 0;
     while (i < n) {
         long long cur, target;
         Py_ssize_t j = keras_progress(kind, data, i, &cur, &target);
-        if (j < 0 || cur == target) break; /* the epoch's final state is read one by one */
-        long long tick = divisor == 1 ? cur : (cur + divisor - 1) / divisor;
-        if (tick == last_tick) break; /* a state at the step of the one before adds values: one by one */
-        Py_ssize_t k;
-        for (k = 0; k < nkeys; k++) {
-            if (READ(j) != ' ' || READ(j + 1) != '-' || READ(j + 2) != ' ') break;
-            j += 3;
-            if (!read_key(kind, data, &j, PyTuple_GET_ITEM(keys, k)) || READ(j) != ':' || READ(j + 1) != ' ')
-                break;
-            j += 2;
-            Py_ssize_t start = j;
-            while (READ(j) != ' ' && READ(j) != '\n') j++;
-            if (!float_written(kind, data, start, j - start)) break;
-            if (to_double(kind, data, start, j - start, &row[k]) < 0) return -1;
+        Py_ssize_t k = 0;
+        if (j >= 0) {
+            if (cur == target) break; /* the epoch's final state is read one by one */
+            long long tick = divisor == 1 ? cur : (cur + divisor - 1) / divisor;
+            if (tick == last_tick) break; /* a state at the step of the one before adds values: one by one */
+            for (k = 0; k < nkeys; k++) {
+                if (READ(j) != ' ' || READ(j + 1) != '-' || READ(j + 2) != ' ') break;
+                j += 3;
+                if (!read_key(kind, data, &j, PyTuple_GET_ITEM(keys, k)) || READ(j) != ':' || READ(j + 1) != ' ')
+                    break;
+                j += 2;
+                Py_ssize_t start = j;
+                while (READ(j) != ' ' && READ(j) != '\n') j++;
+                if (!float_written(kind, data, start, j - start)) break;
+                if (to_double(kind, data, start, j - start, &row[k]) < 0) return -1;
+            }
+            if (k == nkeys) {
+                while (READ(j) == ' ') j++;
+                if (READ(j) == '\n') {
+                    long long place = physical_line(places, line);
+                    if (place == -1 && PyErr_Occurred()) return -1;
+                    long long numbers[3] = {cur, target, place};
+                    if (!bytes_add(&run->numbers, numbers, sizeof numbers) ||
+                        !bytes_add(&run->values, row, (Py_ssize_t)(nkeys * sizeof(double))))
+                        return -1;
+                    run->count++;
+                    run->last = line - index;
+                    last_tick = tick;
+                    state = i, state_end = j, state_place = place;
+                    i = j + 1;
+                    run->consumed = ++line - index;
+                    continue;
+                }
+            }
         }
-        if (k < nkeys) break;
-        while (READ(j) == ' ') j++;
-        if (READ(j) != '\n') break;
-        long long numbers[2] = {cur, target};
-        if (!bytes_add(&run->numbers, numbers, sizeof numbers) ||
-            !bytes_add(&run->values, row, (Py_ssize_t)(nkeys * sizeof(double))))
-            return -1;
-        run->count++;
-        last_tick = tick;
-        i = j + 1;
+        /* Not a state: the run goes on past what backspaces left of the state before. */
+        if (state < 0) break;
+        Py_ssize_t end = i;
+        while (READ(end) != '\n') end++;
+        if (!redraw_prefix(kind, data, i, end, state, state_end)) break;
+        long long place = physical_line(places, line);
+        if (place == -1 && PyErr_Occurred()) return -1;
+        if (place != state_place) break;
+        state = -1; /* (the line before the next one is this, not a state) */
+        i = end + 1;
+        run->consumed = ++line - index;
     }
     return 0;
 }
 
 PyDoc_STRVAR(keras_states_doc,
-             "keras_states(text, pos, keys, divisor) -> (count, numbers, values)\n\n"
-             "The Keras bar states from text[pos:] on that show the metrics keys (a tuple of str) with values\n"
-             "written as floats, up to the epoch's final state (count == target) and to a state whose step,\n"
-             "ceil(count / divisor), is that of the state before.  numbers holds int64 (count, target) per\n"
-             "state, values float64 per state and key.");
+             "keras_states(text, pos, keys, divisor, physical, first, index) -> (count, consumed, last, numbers, "
+             "values)\n\n"
+             "The Keras bar states from text[pos:] (the start of logical line `index`) on that show the metrics\n"
+             "keys (a tuple of str) with values written as floats, up to the epoch's final state\n"
+             "(count == target) and to a state whose step, ceil(count / divisor), is that of the state before;\n"
+             "a line that backspaces left of the state before it is passed over.  consumed counts the lines\n"
+             "read, last is where the last state is (from line index).  numbers holds int64 (count, target,\n"
+             "physical line) per state, values float64 per state and key.  physical (a list of int, or None\n"
+             "for first + k) gives the physical line of logical line k.");
 
 static PyObject *keras_states(PyObject *self, PyObject *args) {
     PyObject *text, *keys;
-    Py_ssize_t pos;
+    Places places;
+    Py_ssize_t pos, index;
     long long divisor;
-    if (!PyArg_ParseTuple(args, "UnO!L", &text, &pos, &PyTuple_Type, &keys, &divisor)) return NULL;
+    if (!PyArg_ParseTuple(args, "UnO!LOLn", &text, &pos, &PyTuple_Type, &keys, &divisor, &places.physical,
+                          &places.first, &index))
+        return NULL;
     if (READY(text) < 0) return NULL;
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(keys); k++)
         if (!PyUnicode_Check(PyTuple_GET_ITEM(keys, k)) || READY(PyTuple_GET_ITEM(keys, k)) < 0) {
             PyErr_SetString(PyExc_TypeError, "keys must be str");
             return NULL;
         }
+    if (places.physical != Py_None && !PyList_Check(places.physical)) {
+        PyErr_SetString(PyExc_TypeError, "physical must be a list or None");
+        return NULL;
+    }
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    if (divisor < 1 || pos < 0 || pos > n || (n && PyUnicode_READ_CHAR(text, n - 1) != '\n')) {
+    if (divisor < 1 || pos < 0 || pos > n || index < 0 || (n && PyUnicode_READ_CHAR(text, n - 1) != '\n')) {
         PyErr_SetString(PyExc_ValueError, "keras_states() needs whole lines and a divisor of at least 1");
         return NULL;
     }
@@ -267,16 +336,21 @@ static PyObject *keras_states(PyObject *self, PyObject *args) {
     const void *data = PyUnicode_DATA(text);
     int status;
     switch (PyUnicode_KIND(text)) {
-    case PyUnicode_1BYTE_KIND: status = keras_scan(PyUnicode_1BYTE_KIND, data, n, pos, keys, divisor, &run); break;
-    case PyUnicode_2BYTE_KIND: status = keras_scan(PyUnicode_2BYTE_KIND, data, n, pos, keys, divisor, &run); break;
-    default: status = keras_scan(PyUnicode_4BYTE_KIND, data, n, pos, keys, divisor, &run); break;
+    case PyUnicode_1BYTE_KIND:
+        status = keras_scan(PyUnicode_1BYTE_KIND, data, n, pos, keys, divisor, &places, index, &run);
+        break;
+    case PyUnicode_2BYTE_KIND:
+        status = keras_scan(PyUnicode_2BYTE_KIND, data, n, pos, keys, divisor, &places, index, &run);
+        break;
+    default: status = keras_scan(PyUnicode_4BYTE_KIND, data, n, pos, keys, divisor, &places, index, &run); break;
     }
     if (status < 0) {
         PyMem_Free(run.numbers.data);
         PyMem_Free(run.values.data);
         return NULL;
     }
-    return Py_BuildValue("(nNN)", run.count, bytes_take(&run.numbers), bytes_take(&run.values));
+    return Py_BuildValue("(nnnNN)", run.count, run.consumed, run.last, bytes_take(&run.numbers),
+                         bytes_take(&run.values));
 }
 
 /* ---------------------------------------------------------------- Lightning (tqdm) */

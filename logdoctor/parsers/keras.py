@@ -158,24 +158,41 @@ def _hot_shape(keys: tuple[str, ...]) -> re.Pattern | None:
     return shape
 
 
-def hot_states(block: Block, index: int, keys: tuple[str, ...], divisor: int) -> tuple[int, np.ndarray, np.ndarray]:
+def hot_states(block: Block, index: int, keys: tuple[str, ...],
+               divisor: int) -> tuple[int, int, int, np.ndarray, np.ndarray]:
     """The bar states showing ``keys`` from line ``index`` on, with values float() reads, up to the epoch's
-    final state and to a state at the step (``ceil(count / divisor)``) of the one before: how many, their
-    (count, target) and their values, one row per state (see ``_bar_scan.c``)."""
+    final state and to a state at the step (``ceil(count / divisor)``) of the one before, passing over what
+    backspaces left of a state (:func:`redraw_prefix`): how many states, how many lines were read, where the
+    last state is (from ``index``), their (count, target, physical line) and their values, one row per
+    state (see ``_bar_scan.c``)."""
     if native is None:
         return _hot_states_python(block, index, keys, divisor)
-    count, numbers, values = native.keras_states(block.text, block.offset(index), keys, divisor)
-    return (count, np.frombuffer(numbers, dtype=np.int64).reshape(count, 2),
+    count, consumed, last, numbers, values = native.keras_states(block.text, block.offset(index), keys, divisor,
+                                                                 block.physical, block.first, index)
+    return (count, consumed, last, np.frombuffer(numbers, dtype=np.int64).reshape(count, 3),
             np.frombuffer(values).reshape(count, len(keys)))
 
 
 def _hot_states_python(block: Block, index: int, keys: tuple[str, ...],
-                       divisor: int) -> tuple[int, np.ndarray, np.ndarray]:
+                       divisor: int) -> tuple[int, int, int, np.ndarray, np.ndarray]:
     """:func:`hot_states` read with ``_hot_shape`` (the reference: the C scanner reads a subset of it)."""
     shape = _hot_shape(keys)
-    columns = block.run_of(shape, index) if shape is not None else []
-    if not columns:
-        return 0, np.empty((0, 2), dtype=np.int64), np.empty((0, len(keys)))
+    columns: list[list[str]] = [[] for _ in range(shape.groups)] if shape is not None else []
+    offsets: list[int] = []   # where each state is, from ``index``
+    at = index
+    while shape is not None:
+        run = block.run_of(shape, at)
+        if not run:
+            break
+        for column, found in zip(columns, run):
+            column += found
+        offsets += range(at - index, at - index + len(run[0]))
+        at += len(run[0])
+        if not redraw_prefix(block, at):
+            break
+        at += 1
+    if not offsets:
+        return 0, 0, 0, np.empty((0, 3), dtype=np.int64), np.empty((0, len(keys)))
     curs, targets = list(map(int, columns[0])), list(map(int, columns[1]))
     ticks = curs if divisor == 1 else [-(-cur // divisor) for cur in curs]
     count = min(first_true(map(eq, curs, targets), len(curs)),
@@ -187,7 +204,24 @@ def _hot_states_python(block: Block, index: int, keys: tuple[str, ...],
     except ValueError:   # up to the first state with a value float() does not read: it makes a note
         count = next(k for k in range(count) if not all_floats(column[k] for column in columns[2:]))
         values = floats([column[:count] for column in columns[2:]])
-    return count, np.array([curs[:count], targets[:count]], dtype=np.int64).T.reshape(count, 2), values
+    if not count:
+        return 0, 0, 0, np.empty((0, 3), dtype=np.int64), np.empty((0, len(keys)))
+    last = offsets[count - 1]
+    lines = [block.line_of(index + offset) for offset in offsets[:count]]
+    numbers = np.array([curs[:count], targets[:count], lines], dtype=np.int64).T.reshape(count, 3)
+    return count, last + 1 + redraw_prefix(block, index + last + 1), last, numbers, values
+
+
+def redraw_prefix(block: Block, at: int) -> bool:
+    """Whether line ``at`` is what backspaces that erase the bar state on the line before left of it (" 2/1",
+    "16"; see :meth:`KerasLineParser._line`): digits, slashes and blanks that begin that state, on its
+    physical line.  It makes no row."""
+    if not 0 < at < len(block.lines):
+        return False
+    text = block.lines[at]
+    kept = text.rstrip(" ")
+    return (bool(kept) and text[:1] in " 0123456789" and not text.strip("0123456789/ ")
+            and block.lines[at - 1].startswith(kept) and block.line_of(at) == block.line_of(at - 1))
 
 
 def _series(key: str) -> tuple[str, str]:
@@ -357,7 +391,8 @@ class KerasLineParser:
             return True
         self.in_summary = ""
         # Backspaces that erase a bar state before the "\r" leave its first characters as a state
-        # of their own (" 2/1", "16/32 ━━━ 0s 19ms/step -"): a prefix of the state before, on one line.
+        # of their own (" 2/1", "16/32 ━━━ 0s 19ms/step -"): a prefix of the state before, on one line
+        # (``redraw_prefix`` is the narrower test of the bulk reading).
         line, previous = self.previous
         return (text[:1] in " 0123456789" and line == block.line_of(index) and previous.startswith(text.rstrip())
                 and COUNT.match(previous) is not None)
@@ -405,12 +440,12 @@ class KerasLineParser:
         return True
 
     def _bulk(self, block: Block, index: int, cols: _Columns) -> int:
-        """Read the states of the bar being drawn from ``index`` on in bulk; how many were read (0: none).
+        """Read the states of the bar being drawn from ``index`` on in bulk; how many lines were read (0: none).
 
         What :meth:`_progress` and :meth:`_emit` do with each, for the states that come between the
         first and the final one of an epoch's bar, each at a step of its own, showing the metrics of
         the training state before (``bar_keys``) in the shape ``_hot_shape`` knows, with values
-        float() reads.
+        float() reads; and what :meth:`_line` does with what backspaces left of a state (:func:`redraw_prefix`).
         """
         if self.testing or self.finished or self.epoch is None or not self.drawn:
             return 0
@@ -423,32 +458,27 @@ class KerasLineParser:
         # The step of a state is ``offset + ticks[k]``: the run's batch count when it is known, else (to tell
         # the steps apart only) the bar's count.
         known = self.base is not None and counted
-        count, numbers, values = hot_states(block, index, keys, self.batch_size if known and self.samples else 1)
+        count, consumed, last, numbers, values = hot_states(block, index, keys,
+                                                            self.batch_size if known and self.samples else 1)
         if not count:
             return 0
-        curs, targets = numbers[:, 0], numbers[:, 1]
+        curs, targets, lines = numbers[:, 0], numbers[:, 1], numbers[:, 2]
         batches = curs if not self.samples else (-(-curs // self.batch_size) if counted else None)
         ticks, offset = (batches, self.base) if known else (curs, 0)
-        end = index + count
-        lines = block.physical[index:end] if block.physical is not None else range(block.first + index,
-                                                                                    block.first + end)
-        if (lines[0], False, self.epoch, offset + int(ticks[0])) == self.emitted_key:
+        if (int(lines[0]), False, self.epoch, offset + int(ticks[0])) == self.emitted_key:
             return 0
         if offset + int(ticks.max()) >= INT_LIMIT:
             return 0
         phases, names = self._layout(keys, test=False)
         steps = ticks + offset if known else None
-        cols.bulk(np.array(lines, dtype=np.int64), self.epoch, steps, batches if counted else None, phases, names,
-                  values)
-        last = count - 1
-        text = block.lines[index + last]
-        self.bar_count, self.bar_target = int(curs[last]), int(targets[last])
+        cols.bulk(lines, self.epoch, steps, batches if counted else None, phases, names, values)
+        self.bar_count, self.bar_target = int(curs[-1]), int(targets[-1])
         self.in_epoch, self.epoch_batches = self._batches(self.bar_count), self._batches(self.bar_target)
-        self.emitted_key = (lines[last], False, self.epoch, offset + int(ticks[last]))
-        self.emitted = (keys, shape.match(text).groups()[2:])
-        self.previous = (lines[last], text)
+        self.emitted_key = (int(lines[-1]), False, self.epoch, offset + int(ticks[-1]))
+        self.emitted = (keys, shape.match(block.lines[index + last]).groups()[2:])
+        self.previous = (block.line_of(index + consumed - 1), block.lines[index + consumed - 1])
         self.in_summary = ""
-        return count
+        return consumed
 
     def _track_bar(self, cur: int | None, target_text: str | None) -> bool:
         """Follow the bar being drawn; True when this state starts a new one."""
