@@ -174,7 +174,8 @@ def test_tqdm_states_are_read_alike(data, keys, ordinary, wide):
 
 @needs_native
 def test_the_numbers_are_those_float_and_int_read():
-    text = " 7/10 [==>...] - ETA: 1:02 - loss: 1.0000e-04 - acc: -nan\n 8/10 [==>...] - ETA: 1:01 - loss: inf - acc: 0.5\n"
+    text = (" 7/10 [==>...] - ETA: 1:02 - loss: 1.0000e-04 - acc: -nan\n"
+            " 8/10 [==>...] - ETA: 1:01 - loss: inf - acc: 0.5\n")
     count, consumed, last, numbers, values = keras.hot_states(make_block(text, 5), 0, ("loss", "acc"), 1)
     assert (count, consumed, last) == (2, 2, 1)
     assert numbers.tolist() == [[7, 10, 5], [8, 10, 6]]
@@ -209,5 +210,6 @@ def test_tqdm_states_stop_at_another_epoch_a_count_that_goes_back_and_a_changed_
     count, counts, values, changed = lightning.hot_states(block, 0, keys, shown, written, -1, 3, 1)
     assert (count, counts.tolist(), values.tolist(), changed.tolist()) == (2, [5, 6], [[0.1], [0.1]], [False, False])
     assert lightning.hot_states(make_block(line(3, 5) + line(4, 6), 1), 0, keys, shown, written, -1, 3, 1)[0] == 1
-    assert lightning.hot_states(make_block(line(3, 5) + line(3, 6, "0.4"), 1), 0, keys, shown, written, -1, 3, 1)[0] == 1
+    changed_value = make_block(line(3, 5) + line(3, 6, "0.4"), 1)
+    assert lightning.hot_states(changed_value, 0, keys, shown, written, -1, 3, 1)[0] == 1
     assert lightning.hot_states(make_block(line(3, 5), 1), 0, keys, shown, written, -1, 3, 6)[0] == 0
