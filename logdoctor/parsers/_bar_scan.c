@@ -2,8 +2,9 @@
  *
  * A bar redrawn with \r or \b leaves thousands of logical lines, one per drawn state, each of the shape
  * the parser's _hot_shape pattern describes.  keras_states and tqdm_states read the states from a
- * position in a block's text on, as numbers, up to the first line they do not read, and return arrays
- * (as bytes: numpy reads them without a copy).
+ * position in a block's text on, as numbers, up to the first line they do not read (keras_states passes
+ * over the stubs backspaces leave of a state, as the parser does), and return arrays (as bytes: numpy
+ * reads them without a copy).
  *
  * Each reads a subset of what its Python twin reads (keras._hot_states_python,
  * lightning._hot_states_python), and the same numbers from it: it may stop earlier, never later, and the
