@@ -142,7 +142,6 @@ def diagnose(paths, parser, fmt, fail_on, no_plot, select, ignore, settings) -> 
 
     from logdoctor import engine, reporters
     from logdoctor.model import Severity
-    from logdoctor.series import Run
 
     rules = engine.select_rules(_split(select), _split(ignore), settings)
     reporter = reporters.for_diagnose(fmt, plot=fmt == "text" and not no_plot, color=_color(),
@@ -158,7 +157,7 @@ def diagnose(paths, parser, fmt, fail_on, no_plot, select, ignore, settings) -> 
             continue
         report = analyzer.report()
         reports.append(report)
-        reporter.file(report, Run(analyzer.table()))
+        reporter.file(report, analyzer.run())
     reporter.end(reports)
     code = engine.exit_code(reports, None if fail_on == "never" else Severity.parse(fail_on))
     sys.exit(EXIT_USAGE if failed else code)
@@ -256,21 +255,23 @@ def _live_chart(watcher, reporter):
     import shutil
     import time
 
-    from logdoctor.series import Run
     from logdoctor.sources import display_name
 
     state = {"last": 0.0}
 
     def tick() -> None:
         now = time.monotonic()
-        if now - state["last"] < 0.5 or not len(watcher.analyzer.table()):
+        if now - state["last"] < 0.5:
+            return
+        run = watcher.analyzer.run(final=False)
+        if not len(run.arrays["line"]):
             return
         state["last"] = now
         from logdoctor.plots import charts
 
         findings = list(watcher.analyzer.reported.values())
         width = min(shutil.get_terminal_size((100, 24)).columns, 160) - 2
-        chart = charts(Run(watcher.analyzer.table(), final=False), findings, width, reporter.color)
+        chart = charts(run, findings, width, reporter.color)
         alerts = "\n".join(reporter.alert_line(display_name(watcher.analyzer.path), f) for f in findings[-8:])
         sys.stdout.write("\x1b[H\x1b[2J" + chart + "\n" + alerts + "\n")
         sys.stdout.flush()

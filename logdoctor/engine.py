@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterable
 
 from logdoctor import table as tables
 from logdoctor.model import EXIT_FINDINGS, EXIT_OK, FileReport, Finding, Severity, UsageError
@@ -22,6 +20,9 @@ from logdoctor.rules import RULES
 from logdoctor.rules.base import Rule
 from logdoctor.series import Run
 from logdoctor.sources import Block, blocks_from_chunks, display_name, read_chunks
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # ---------------------------------------------------------------- choosing rules
 
@@ -155,9 +156,9 @@ class Analyzer:
         return self.frame
 
     def run(self, final: bool = True) -> Run:
-        """The table so far as the rules see it."""
-        frame, arrays = self.table(), self.buffer.arrays()
-        return Run(frame, final=final, strings={name: arrays[name] for name in tables.STRING_COLUMNS})
+        """The table so far as the rules see it (in array form: a DataFrame only if a rule asks for one)."""
+        self._take()
+        return Run(self.frame, final=final, arrays=self.buffer.arrays())
 
     def _take(self) -> None:
         if self.stream.buffered:
@@ -185,7 +186,7 @@ class Analyzer:
         if self.stream.buffered + len(self.buffer) > self.max_rows:
             run = self.run(final=False)
             self._collect(run)
-            kept, horizon = tables.compaction(run.table, budget=self.max_rows // 2, groups=run.groups)
+            kept, horizon = tables.compaction(run.arrays, budget=self.max_rows // 2, groups=run.groups)
             compacted = tables.take_arrays(self.buffer.arrays(), kept)
             del run  # (with the frame, the last views of the buffer: it may be written again from its start)
             self.frame = None

@@ -8,14 +8,17 @@ per block until the end) or a live stream.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from logdoctor import parsers, table
 from logdoctor.model import ParseStats, UsageError
 from logdoctor.parsers.base import Batch, Rows
 from logdoctor.sources import Block, blocks_from_chunks, display_name, read_chunks
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HEAD_LINES = 400
 HEAD_BYTES = 1 << 16
@@ -125,7 +128,7 @@ class TableStream:
     def take_arrays(self) -> dict[str, np.ndarray]:
         """The rows parsed since the last call, as a piece of the event table in array form (segments numbered)."""
         pieces = self.take_pieces()
-        return table.concat_arrays(pieces) if pieces else table.arrays_from_frame(table.empty_table())
+        return table.concat_arrays(pieces) if pieces else table.empty_arrays()
 
     def take_pieces(self) -> list[dict[str, np.ndarray]]:
         """The rows parsed since the last call, as pieces of the event table in array form (segments numbered),

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
-import pandas as pd
 
-from logdoctor.table import SERIES_KEY, Grouping, Strings, series_grouping
+from logdoctor import table as tables
+from logdoctor.table import METRIC, NOTE, PHASES, Grouping, series_grouping
+
+if TYPE_CHECKING:  # (pandas is imported when a rule asks for the table as a DataFrame: see Run.table)
+    import pandas as pd
 
 # Preferred names of "the loss" of a phase, best first (Caffe's smoothed display loss and
 # Keras/HF "loss" first, Lightning's per-step and per-epoch variants next).
@@ -24,21 +27,22 @@ ACCURACY_NAMES = ("accuracy", "acc", "top1", "top-1", "accuracy_top1", "acc1", "
 
 
 class Columns:
-    """The columns of a run's table as numpy arrays, for series to take their rows from.  A column is
-    converted once per run, when a series first asks for it."""
+    """The columns of a run's table (in array form) as numpy arrays, for series to take their rows from.  A
+    column is converted once per run, when a series first asks for it."""
 
-    def __init__(self, table: pd.DataFrame) -> None:
-        self.table = table
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.arrays = arrays
         self._floats: dict[str, np.ndarray | None] = {}
 
     def ints(self, name: str, rows: np.ndarray) -> np.ndarray:
-        return self.table[name].to_numpy()[rows]
+        return self.arrays[name][rows]
 
     def floats(self, name: str, rows: np.ndarray) -> np.ndarray:
         """A nullable integer column at ``rows`` as float64, NaN where missing."""
         if name not in self._floats:
-            column = self.table[name]
-            self._floats[name] = column.to_numpy(dtype="float64", na_value=np.nan) if column.count() else None
+            column = self.arrays[name]
+            missing = np.ma.getmaskarray(column)
+            self._floats[name] = None if missing.all() else np.where(missing, np.nan, column.data)
         column = self._floats[name]
         if column is None:  # missing everywhere (epochs and spans in Caffe logs): no copy of a million NaN
             return np.broadcast_to(np.nan, len(rows))
@@ -47,8 +51,9 @@ class Columns:
     def int_at(self, name: str, row: int) -> int | None:
         """One cell of a nullable integer column as an int, or None where missing; through a float, as
         :meth:`floats` has it (a counter beyond 2**53 rounds alike)."""
-        value = self.table[name].iat[row]
-        return None if pd.isna(value) else int(float(value))
+        column = self.arrays[name]
+        mask = np.ma.getmask(column)
+        return None if mask is not np.ma.nomask and mask[row] else int(float(column.data[row]))
 
 
 @dataclass(frozen=True)
@@ -153,10 +158,15 @@ class Run:
     that need the whole run (a plateau "over the run").
     """
 
-    def __init__(self, table: pd.DataFrame, final: bool = True, strings: dict[str, Strings] | None = None) -> None:
-        self.table = table
+    def __init__(self, table: pd.DataFrame | None = None, final: bool = True, *,
+                 arrays: dict[str, np.ndarray] | None = None) -> None:
+        """From a DataFrame, or from the table's columns in array form (what the analyzer keeps: the
+        DataFrame is then made only if a rule asks for :attr:`table`)."""
+        if arrays is None:
+            arrays = tables.arrays_from_frame(table)
+        self.arrays = arrays
         self.final = final
-        self.strings = strings  # the table's string columns in array form, when whoever built the table has them
+        self._frame = table
         self._memo: dict = {}
 
     def memo(self, key, compute):
@@ -164,6 +174,13 @@ class Run:
         if key not in self._memo:
             self._memo[key] = compute(self)
         return self._memo[key]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The table as a DataFrame (made when first asked for)."""
+        if self._frame is None:
+            self._frame = tables.frame_from_arrays(self.arrays)
+        return self._frame
 
     @cached_property
     def metrics(self) -> pd.DataFrame:
@@ -176,25 +193,29 @@ class Run:
     @cached_property
     def groups(self) -> Grouping:
         """The table's rows by series, worked out once per run (the analyzer compacts with it too)."""
-        return series_grouping(self.table, self.strings)
+        return series_grouping(self.arrays)
 
     @cached_property
     def columns(self) -> Columns:
-        return Columns(self.table)
+        return Columns(self.arrays)
 
     @cached_property
     def _all_series(self) -> list[Series]:
-        table, columns = self.table, self.columns
-        parts = list(self._metric_rows((table["kind"] == "metric").to_numpy()))
+        arrays, columns = self.arrays, self.columns
+        parts = list(self._metric_rows(arrays["kind"] == METRIC))
         if not parts:
             return []
-        firsts = table[SERIES_KEY].iloc[[int(rows[0]) for rows in parts]]
-        keys = firsts.astype(object).where(firsts.notna(), None).to_numpy()
-        values = table["value"].to_numpy()
+        values = arrays["value"]
+        segment, phase, name, output = arrays["segment"], arrays["phase"], arrays["name"], arrays["output"]
+        layer, blob = arrays["layer"], arrays["blob"]
+        output_missing = np.ma.getmaskarray(output)
         out = []
-        for rows, (segment, phase, name, output, _net, layer, blob) in zip(parts, keys):
-            out.append(Series(int(segment), str(phase), str(name), None if output is None else int(output),
-                              layer, blob, rows, values[rows], columns.floats("span", rows), columns))
+        for rows in parts:
+            first = int(rows[0])
+            code = int(phase[first])
+            out.append(Series(int(segment[first]), str(PHASES[code] if code >= 0 else None), str(name.label(first)),
+                              None if output_missing[first] else int(output.data[first]), layer.label(first),
+                              blob.label(first), rows, values[rows], columns.floats("span", rows), columns))
         out.sort(key=lambda s: int(s.rows[0]))
         return out
 
@@ -244,23 +265,34 @@ class Run:
     @cached_property
     def settings(self) -> dict[str, tuple[float, str, int]]:
         """Solver settings printed in the log: ``lr_policy`` -> (value, text, line) (first occurrence)."""
-        notes = self.notes
-        rows = notes[notes["name"].str.startswith("solver.", na=False)]
         out: dict[str, tuple[float, str, int]] = {}
-        for name, value, text, line in zip(rows["name"], rows["value"], rows["text"], rows["line"]):
-            out.setdefault(name[len("solver."):], (float(value), str(text), int(line)))
+        for row in self._notes_named_like("solver."):
+            out.setdefault(self.arrays["name"].label(row)[len("solver."):], self._note(row))
         return out
 
     @cached_property
     def layers(self) -> dict[str, dict[str, tuple[float, str, int]]]:
         """Settings of each layer of the printed net definitions (first occurrence of each)."""
-        notes = self.notes
-        rows = notes[notes["name"].str.startswith("layer.", na=False)]
         out: dict[str, dict[str, tuple[float, str, int]]] = {}
-        for name, layer, value, text, line in zip(rows["name"], rows["layer"], rows["value"], rows["text"],
-                                                   rows["line"]):
-            out.setdefault(str(layer), {}).setdefault(name[len("layer."):], (float(value), str(text), int(line)))
+        for row in self._notes_named_like("layer."):
+            name = self.arrays["name"].label(row)[len("layer."):]
+            out.setdefault(str(self.arrays["layer"].label(row)), {}).setdefault(name, self._note(row))
         return out
+
+    def _notes_named_like(self, prefix: str) -> list[int]:
+        """The rows of the notes whose name begins with ``prefix``, in log order."""
+        names = self.arrays["name"]
+        chosen = np.array([label.startswith(prefix) for label in names.labels] + [False])  # (-1: missing)
+        return np.flatnonzero(chosen[names.codes] & (self.arrays["kind"] == NOTE)).tolist()
+
+    def _note(self, row: int) -> tuple[float, str, int]:
+        return float(self.arrays["value"][row]), str(self.arrays["text"].label(row)), int(self.arrays["line"][row])
+
+    def has_notes(self, *names: str) -> bool:
+        """Whether a note has one of these names (asked before :meth:`notes_named`, which makes a DataFrame)."""
+        column = self.arrays["name"]
+        chosen = np.array([label in names for label in column.labels] + [False])
+        return bool((chosen[column.codes] & (self.arrays["kind"] == NOTE)).any())
 
     def notes_named(self, *names: str) -> pd.DataFrame:
         return self.notes[self.notes["name"].isin(names)]
@@ -304,9 +336,16 @@ def from_running_means(means: np.ndarray, spans: np.ndarray, epochs: np.ndarray)
         np.copyto(out, means, where=out < 0)
     repeat = np.concatenate(([False], same_epoch & (span == previous_span)))
     if repeat.any():
-        out = pd.Series(np.where(repeat, np.nan, out)).ffill().to_numpy()
+        out = forward_filled(np.where(repeat, np.nan, out))
         out = np.where(repeat & ~np.isfinite(means), means, out)
     return out
+
+
+def forward_filled(values: np.ndarray) -> np.ndarray:
+    """Each NaN replaced by the last value before it that is not NaN (pandas' ffill; leading NaN stay)."""
+    source = np.where(np.isnan(values), 0, np.arange(len(values)))
+    np.maximum.accumulate(source, out=source)
+    return values[source]
 
 
 SORTED_WINDOW = 32   # up to this window, sorting every window (in numpy) beats pandas' rolling median
@@ -315,16 +354,26 @@ CHUNK = 1 << 12      # windows at a time: arrays that stay in the cache, whateve
 
 def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
     """Median of each value and the ``window - 1`` before it (causal: the future never counts)."""
-    if window > SORTED_WINDOW or len(values) < window or not np.isfinite(values).all():
+    head = values[: window - 1]
+    if (window > SORTED_WINDOW or len(values) < window or not np.isfinite(values).all()
+            or ((head == 0) & np.signbit(head)).any()):  # (-0.0 and 0.0: which one pandas' median is, is its own)
+        import pandas as pd
+
         return pd.Series(values).rolling(window, min_periods=1).median().to_numpy()  # (pandas skips nan/inf)
     # The same numbers as pandas, several times faster on short windows; the first ones are shorter.
     out = np.empty(len(values))
-    out[: window - 1] = pd.Series(values[: window - 1]).rolling(window, min_periods=1).median().to_numpy()
+    out[: window - 1] = [_middle(np.sort(head[: k + 1])) for k in range(window - 1)]
     by_min_and_max = window == 5 and not np.signbit(values).any()  # (-0.0: min and max may pick another zero)
     for begin in range(0, len(values) - window + 1, CHUNK):
         part = values[begin: begin + CHUNK + window - 1]  # the next CHUNK windows
         out[window - 1 + begin: begin + len(part)] = _window_medians(part, window, by_min_and_max)
     return out
+
+
+def _middle(ordered: np.ndarray) -> float:
+    """The median of sorted values as pandas' rolling median has it: the middle one, or the mean of the two."""
+    n = len(ordered)
+    return ordered[n // 2] if n % 2 else (ordered[n // 2] + ordered[n // 2 - 1]) / 2
 
 
 def _window_medians(values: np.ndarray, window: int, by_min_and_max: bool) -> np.ndarray:
@@ -353,16 +402,15 @@ def expanding_median(values: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Median of ``values[:i + 1]`` for each ``i`` in ``at``: pandas' expanding median at those places."""
     if int(np.sum(at + 1)) <= 16 * len(values) and np.isfinite(values).all():
         return np.array([np.median(values[: i + 1]) for i in at], dtype=np.float64)  # a few: one each
+    import pandas as pd
+
     return pd.Series(values).expanding().median().to_numpy()[at]
-
-
-def previous_median(values: np.ndarray, window: int) -> np.ndarray:
-    """Median of the ``window`` values before each value (NaN for the first)."""
-    return pd.Series(values).shift(1).rolling(window, min_periods=1).median().to_numpy()
 
 
 def optional_int(value) -> int | None:
     """A table cell (Int64 / float) as an int, or None where it is missing."""
+    import pandas as pd  # (a cell of a DataFrame: pandas is there already)
+
     return None if pd.isna(value) else int(value)
 
 

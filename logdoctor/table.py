@@ -10,23 +10,29 @@ from __future__ import annotations
 
 import sys
 from itertools import islice
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
+
+# pandas is imported where a DataFrame is made or read, not before: the rules work on the table in array
+# form, so `diagnose` never imports it (a fifth of a second at every start).
+if TYPE_CHECKING:
+    import pandas as pd
 
 PHASES = ("train", "val", "test")
 KINDS = ("metric", "note")
+CATEGORIES = {"phase": PHASES, "kind": KINDS}  # the categories of the columns of dtype "category"
+METRIC, NOTE = KINDS.index("metric"), KINDS.index("note")  # their codes in array form
 
-# name -> pandas dtype.  The first nine columns are the common schema; the rest
+# name -> pandas dtype ("category": see CATEGORIES).  The first nine columns are the common schema; the rest
 # are filled by the formats that have them and are missing (NA) elsewhere.
-SCHEMA: dict[str, object] = {
+SCHEMA: dict[str, str] = {
     "line": "int64",        # 1-based physical line in the input
     "seconds": "float64",   # since the first timestamp; NaN when the format has no clock
     "epoch": "Int64",
     "step": "Int64",        # iteration / global step
-    "phase": pd.CategoricalDtype(PHASES),
-    "kind": pd.CategoricalDtype(KINDS),
+    "phase": "category",
+    "kind": "category",
     "name": "object",       # normalised metric name: loss, accuracy, lr, or the output's own name
     "value": "float64",
     "text": "object",       # raw text for notes; "" for metrics
@@ -58,9 +64,24 @@ DEFAULTS: dict[str, object] = {
 }
 
 
+def pandas_dtype(name: str) -> object:
+    """The pandas dtype of column ``name``."""
+    import pandas as pd
+
+    dtype = SCHEMA[name]
+    return pd.CategoricalDtype(CATEGORIES[name]) if dtype == "category" else dtype
+
+
 def empty_table() -> pd.DataFrame:
     """A table with the schema and no rows."""
-    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in SCHEMA.items()})
+    import pandas as pd
+
+    return pd.DataFrame({name: pd.Series([], dtype=pandas_dtype(name)) for name in SCHEMA})
+
+
+def empty_arrays() -> dict[str, np.ndarray]:
+    """A table with no rows, in array form."""
+    return as_arrays({"line": []})
 
 
 def frame_from_columns(columns: dict[str, object]) -> pd.DataFrame:
@@ -121,10 +142,9 @@ def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
             arrays[name] = values if dtype != "Int64" or isinstance(values, np.ma.MaskedArray) else np.ma.MaskedArray(
                 values.astype(np.int64, copy=False), mask=np.zeros(n, dtype=bool))
         elif dtype == "Int64":
-            ints = _nullable_ints(values)
-            arrays[name] = np.ma.MaskedArray(ints._data, mask=ints._mask)
-        elif isinstance(dtype, pd.CategoricalDtype):  # a value not among the categories is missing (-1)
-            code = {category: i for i, category in enumerate(dtype.categories)}.get
+            arrays[name] = _nullable_ints(values)
+        elif dtype == "category":  # a value not among the categories is missing (-1)
+            code = {category: i for i, category in enumerate(CATEGORIES[name])}.get
             arrays[name] = np.fromiter((code(value, -1) for value in values), dtype=np.int8, count=n)
         else:
             arrays[name] = np.asarray(values, dtype=dtype)
@@ -140,6 +160,8 @@ def _strings(values: object) -> Strings:
         index: dict[str, int] = {}
         codes = [-1 if value is None else index.setdefault(value, len(index)) for value in values]
         return Strings(np.array(codes, dtype=np.int64), list(index))
+    import pandas as pd
+
     codes, labels = pd.factorize(pd.Index(values, dtype=object))
     return Strings(codes, list(labels))
 
@@ -290,8 +312,8 @@ class TableBuffer:
         self.unviewed = self._references()
 
 
-def _buffer(dtype: object, capacity: int) -> np.ndarray:
-    if isinstance(dtype, pd.CategoricalDtype):
+def _buffer(dtype: str, capacity: int) -> np.ndarray:
+    if dtype == "category":
         return np.empty(capacity, dtype=np.int8)
     if dtype == "object":
         return np.empty(capacity, dtype=np.int32)  # codes (see Strings)
@@ -300,6 +322,8 @@ def _buffer(dtype: object, capacity: int) -> np.ndarray:
 
 def frame_from_arrays(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
     """The table of columns in array form."""
+    import pandas as pd
+
     if not len(arrays["line"]):
         return empty_table()
     data = {}
@@ -307,8 +331,8 @@ def frame_from_arrays(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
         values = arrays[name]
         if dtype == "Int64":
             data[name] = pd.arrays.IntegerArray(values.data.astype(np.int64, copy=False), np.ma.getmaskarray(values))
-        elif isinstance(dtype, pd.CategoricalDtype):
-            data[name] = pd.Categorical.from_codes(values, dtype=dtype)
+        elif dtype == "category":
+            data[name] = pd.Categorical.from_codes(values, dtype=pandas_dtype(name))
         elif name in STRING_COLUMNS:  # a Series: pandas would infer a string dtype from an object array
             data[name] = pd.Series(values.objects(), dtype=object, copy=False)
         else:
@@ -324,7 +348,7 @@ def arrays_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         if dtype == "Int64":
             values = column.array
             arrays[name] = np.ma.MaskedArray(values._data, mask=values._mask)
-        elif isinstance(dtype, pd.CategoricalDtype):
+        elif dtype == "category":
             arrays[name] = column.cat.codes.to_numpy()
         elif name in STRING_COLUMNS:
             arrays[name] = _strings(column.to_numpy())
@@ -333,30 +357,35 @@ def arrays_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _default_array(name: str, dtype: object, n: int) -> np.ndarray:
+def _default_array(name: str, dtype: str, n: int) -> np.ndarray:
     default = DEFAULTS.get(name)  # (a name has none: missing)
     if dtype == "Int64":
         return np.ma.MaskedArray(np.zeros(n, dtype=np.int64), mask=np.ones(n, dtype=bool))
-    if isinstance(dtype, pd.CategoricalDtype):
-        return np.full(n, dtype.categories.get_loc(default), dtype=np.int8)
+    if dtype == "category":
+        return np.full(n, CATEGORIES[name].index(default), dtype=np.int8)
     if name in STRING_COLUMNS:
         return Strings(np.full(n, -1 if default is None else 0, dtype=np.int32), [] if default is None else [default])
     return np.full(n, default, dtype=dtype)
 
 
-def _exact_ints(values: list) -> pd.api.extensions.ExtensionArray:
-    """One by one; a counter too large for 64 bits (``Iteration 99999999999999999999``) is missing."""
-    return pd.array([v if v is None or -2**63 <= v < 2**63 else None for v in values], dtype="Int64")
+def _exact_ints(values: list) -> np.ma.MaskedArray:
+    """One by one, as pandas reads them; a counter too large for 64 bits (``Iteration 99999999999999999999``)
+    is missing."""
+    import pandas as pd
+
+    ints = pd.array([v if v is None or -2**63 <= v < 2**63 else None for v in values], dtype="Int64")
+    return np.ma.MaskedArray(ints._data, mask=ints._mask)
 
 
-def _nullable_ints(values: list) -> pd.api.extensions.ExtensionArray:
-    """A list of ints and Nones as an ``Int64`` array (the common cases without a per-item pass)."""
+def _nullable_ints(values: list) -> np.ma.MaskedArray:
+    """A list of ints and Nones as a nullable integer column (masked: missing), the common cases without a
+    per-item pass."""
     missing = values.count(None)
     if missing == len(values):
-        return pd.arrays.IntegerArray(np.zeros(len(values), dtype=np.int64), np.ones(len(values), dtype=bool))
+        return np.ma.MaskedArray(np.zeros(len(values), dtype=np.int64), mask=np.ones(len(values), dtype=bool))
     if missing == 0:
         try:
-            return pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), np.zeros(len(values), dtype=bool))
+            return np.ma.MaskedArray(np.asarray(values, dtype=np.int64), mask=np.zeros(len(values), dtype=bool))
         except (OverflowError, TypeError, ValueError):
             return _exact_ints(values)
     try:
@@ -366,39 +395,46 @@ def _nullable_ints(values: list) -> pd.api.extensions.ExtensionArray:
     mask = np.isnan(floats)
     if np.abs(floats[~mask]).max(initial=0) >= 2**53:  # beyond what a float holds exactly
         return _exact_ints(values)
-    return pd.arrays.IntegerArray(np.where(mask, 0, floats).astype(np.int64), mask)
+    return np.ma.MaskedArray(np.where(mask, 0, floats).astype(np.int64), mask=mask)
 
 
 SERIES_KEY = ["segment", "phase", "name", "output", "net", "layer", "blob"]
+Table = "pd.DataFrame | dict[str, np.ndarray]"  # a table as a DataFrame, or its columns in array form
 
 
-def series_codes(frame: pd.DataFrame, strings: dict[str, Strings] | None = None) -> np.ndarray:
+def series_codes(table: Table, strings: dict[str, Strings] | None = None) -> np.ndarray:
     """One integer per row naming its series (its ``SERIES_KEY``; a missing key part is a value too),
     numbered in order of first appearance (as pandas' ``groupby(sort=False).ngroup()`` would).
-    ``strings``: the frame's string columns in array form, when the caller has them (nothing to hash)."""
-    return pd.factorize(series_keys(frame, strings)[0])[0].astype(np.int64, copy=False)
+    ``table``: a DataFrame or columns in array form; ``strings``: its string columns in array form, when
+    the caller has them (nothing to hash)."""
+    return _factorized(series_keys(table, strings)[0])
 
 
-def series_grouping(frame: pd.DataFrame, strings: dict[str, Strings] | None = None) -> Grouping:
-    """The rows of ``frame`` by series (see :func:`series_codes`): what the rules and :func:`compaction`
+def series_grouping(table: Table, strings: dict[str, Strings] | None = None) -> Grouping:
+    """The rows of ``table`` by series (see :func:`series_codes`): what the rules and :func:`compaction`
     work from.  The series need no numbering in order of first appearance here: when their keys are few,
     the keys themselves are grouped."""
-    keys, bound = series_keys(frame, strings)
-    return grouping(keys if bound <= 1 << 16 else pd.factorize(keys)[0].astype(np.int64, copy=False))
+    keys, bound = series_keys(table, strings)
+    if bound <= 1 << 16:
+        return grouping(keys)
+    # Numbered in any order (the groups are the same): pandas hashes them ten times faster than numpy sorts
+    # them, which pays for importing it on a large table only.
+    return grouping(_factorized(keys) if len(keys) >= 100_000 else np.unique(keys, return_inverse=True)[1])
 
 
-def series_keys(frame: pd.DataFrame, strings: dict[str, Strings] | None = None) -> tuple[np.ndarray, int]:
+def series_keys(table: Table, strings: dict[str, Strings] | None = None) -> tuple[np.ndarray, int]:
     """Per row a number in ``range(bound)`` that is the same for two rows exactly when their series is, and
     the bound: the ``SERIES_KEY`` parts as digits of a mixed-radix number."""
-    keys, radix = np.zeros(len(frame), dtype=np.int64), 1
+    rows = _rows(table)
+    keys, radix = np.zeros(rows, dtype=np.int64), 1
     strings = strings or {}
-    for name in SERIES_KEY if len(frame) else ():
-        found = _key_part(strings[name] if name in strings else frame[name])
+    for name in SERIES_KEY if rows else ():
+        found = _key_part(strings[name] if name in strings else table[name])
         if found is None:
             continue  # the same on every row (layer and blob without debug_info): tells no series apart
         part, count = found
         if radix * (count + 1) >= 1 << 62:  # renumber before the mixed-radix number overflows
-            keys = pd.factorize(keys)[0].astype(np.int64, copy=False)
+            keys = _factorized(keys)
             radix = int(keys.max(initial=0)) + 1
         # A digit from 0 (missing) to ``count``, added in place (no temporary arrays of a million rows).
         keys *= count + 1
@@ -408,19 +444,50 @@ def series_keys(frame: pd.DataFrame, strings: dict[str, Strings] | None = None) 
     return keys, radix
 
 
-def _key_part(column: pd.Series | Strings) -> tuple[np.ndarray, int] | None:
+def _factorized(values: np.ndarray) -> np.ndarray:
+    """``values`` numbered in order of first appearance (pandas' factorize)."""
+    import pandas as pd
+
+    return pd.factorize(values)[0].astype(np.int64, copy=False)
+
+
+def _rows(table: Table) -> int:
+    return len(table["line"]) if isinstance(table, dict) else len(table)
+
+
+def _key_part(column: object) -> tuple[np.ndarray, int] | None:
     """A key column as integers below a bound that tell its values apart (-1: missing), and the bound; None
     when it is the same on every row.  Any such numbers will do: :func:`series_codes` numbers the
-    combinations in the end, so categories and a few small integers need no hashing."""
-    if isinstance(column, pd.Series):
-        column = column.to_numpy() if column.dtype in (np.int64, object) else column.array
-    if isinstance(column, Strings):  # as the analyzer keeps them
+    combinations in the end, so categories and a few small integers need no hashing.  A column is in array
+    form (as the analyzer keeps it) or a pandas one (of a DataFrame)."""
+    if isinstance(column, Strings):  # names, layers, blobs
         part, count = column.codes, len(column.labels)
-    elif isinstance(column, pd.Categorical):  # phase
-        part, count = column.codes, len(column.categories)
-    elif column.dtype == np.int64 and int(column.max()) - int(column.min()) < len(column):  # segment
+    elif isinstance(column, np.ma.MaskedArray):  # output, net
+        part, count = _small_ints(column.data, np.ma.getmaskarray(column))
+    elif isinstance(column, np.ndarray) and column.dtype == np.int8:  # phase: codes of its categories
+        part, count = column, int(column.max(initial=-1)) + 1
+    elif isinstance(column, np.ndarray) and column.dtype == np.int64 and (
+            int(column.max()) - int(column.min()) < len(column)):  # segment
         part = column - column.min()
         count = int(part.max()) + 1
+    elif isinstance(column, np.ndarray):
+        part = _factorized(column)
+        count = int(part.max(initial=-1)) + 1
+    else:
+        return _pandas_key_part(column)
+    return None if part.min() == part.max() else (part, count)
+
+
+def _pandas_key_part(column: object) -> tuple[np.ndarray, int] | None:
+    """:func:`_key_part` of a column of a DataFrame."""
+    import pandas as pd
+
+    if isinstance(column, pd.Series):
+        column = column.to_numpy() if column.dtype in (np.int64, object) else column.array
+    if isinstance(column, pd.Categorical):  # phase
+        part, count = column.codes, len(column.categories)
+    elif isinstance(column, pd.arrays.IntegerArray):  # output, net
+        part, count = _small_ints(column._data, column._mask)
     elif column.dtype == object:  # names, layers, blobs: missing but in debug_info, so only the rest is hashed
         missing = pd.isna(column)
         if missing.all():
@@ -428,18 +495,15 @@ def _key_part(column: pd.Series | Strings) -> tuple[np.ndarray, int] | None:
         part = np.full(len(column), -1, dtype=np.int64)
         part[~missing], uniques = pd.factorize(column[~missing])
         count = len(uniques)
-    elif isinstance(column, pd.arrays.IntegerArray):  # output, net
-        part, count = _small_ints(column)
     else:
-        part, uniques = pd.factorize(column)
-        count = len(uniques)
+        return _key_part(np.asarray(column))
     return None if part.min() == part.max() else (part, count)
 
 
-def _small_ints(column: pd.arrays.IntegerArray) -> tuple[np.ndarray, int]:
+def _small_ints(values: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, int]:
     """A nullable integer column as numbers below a bound (-1: missing): the values less the least when
-    they lie close together (output and net indices: no hashing), else their codes as pandas numbers them."""
-    values, missing = column._data, column._mask
+    they lie close together (output and net indices: no hashing), else their codes in order of first
+    appearance."""
     if missing.all():  # (Keras and Lightning have none)
         return np.full(len(values), -1, dtype=np.int64), 0
     # The bounds of every row's number, missing ones too (whatever they hold): looser, but no copy.
@@ -448,8 +512,9 @@ def _small_ints(column: pd.arrays.IntegerArray) -> tuple[np.ndarray, int]:
         part = values - low
         part[missing] = -1
         return part, high - low + 1
-    part, uniques = pd.factorize(column)
-    return part, len(uniques)
+    part = np.full(len(values), -1, dtype=np.int64)
+    part[~missing] = _factorized(values[~missing])
+    return part, int(part.max()) + 1
 
 
 class Grouping(NamedTuple):
@@ -479,17 +544,24 @@ def grouping(codes: np.ndarray) -> Grouping:
     return Grouping(codes, order, np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))))
 
 
-def compaction(frame: pd.DataFrame, budget: int, groups: Grouping | None = None) -> tuple[np.ndarray, int]:
+def compaction(table: Table, budget: int, groups: Grouping | None = None) -> tuple[np.ndarray, int]:
     """Bound the size of a long table to about ``budget`` values, shared among its series: per
     series keep the first values (a tenth of its share) and the last (half of it), and of the
     values between, the one nearest the median of each bucket (the level the series had there;
     extremes of a long-gone past are noise to the rules).
 
     Notes and the first non-finite values of each series are always kept: they are what the rules
-    look for.  ``groups`` is the frame's grouping by series when the caller has it.  Returns the rows
-    to keep (a mask) and the horizon: the first line from which every series is still complete.
+    look for.  ``table`` is a DataFrame or columns in array form, ``groups`` its grouping by series when
+    the caller has it.  Returns the rows to keep (a mask) and the horizon: the first line from which every
+    series is still complete.
     """
-    groups = series_grouping(frame) if groups is None else groups
+    groups = series_grouping(table) if groups is None else groups
+    if isinstance(table, dict):
+        kinds, values, lines = table["kind"], table["value"], table["line"]
+        metric = kinds == METRIC
+    else:
+        metric = (table["kind"] == "metric").to_numpy()
+        values, lines = table["value"].to_numpy(), table["line"].to_numpy()
     order, starts = groups.order, groups.starts
     share = max(budget // max(len(starts), 1), 100)
     head, tail, buckets = share // 10, share // 2, share // 5
@@ -497,21 +569,21 @@ def compaction(frame: pd.DataFrame, budget: int, groups: Grouping | None = None)
     # in its series is its distance from the series' first row.
     sizes = np.diff(starts, append=len(order))
     position = np.arange(len(order)) - np.repeat(starts, sizes)
-    metric = (frame["kind"] == "metric").to_numpy()[order]
-    values = frame["value"].to_numpy()[order]
+    metric = metric[order]
+    values = values[order]
     bad = ~np.isfinite(values)
     first_bad = np.zeros(len(order), dtype=bool)  # the first non-finite values of each series
     if bad.any():
         first_bad[np.flatnonzero(bad)[grouping(groups.codes[order[bad]]).positions < head]] = True
     keep = ~metric | first_bad | (position < head) | (position >= np.repeat(sizes - tail, sizes))
     middle = ~keep
-    horizon = int(frame["line"].to_numpy()[order[middle]].max()) + 1 if middle.any() else 0
+    horizon = int(lines[order[middle]].max()) + 1 if middle.any() else 0
     if middle.any():
         # Bucket numbers that go on from one series to the next: series k has k * buckets and up.
         bucket = (position - head) * buckets // np.repeat(np.maximum(sizes - head - tail, 1), sizes)
         bucket += np.repeat(np.arange(len(starts)) * buckets, sizes)
         keep[_nearest_median(bucket, values, middle & ~bad)] = True
-    kept = np.zeros(len(frame), dtype=bool)
+    kept = np.zeros(len(order), dtype=bool)
     kept[order[keep]] = True
     return kept, horizon
 

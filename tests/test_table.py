@@ -74,8 +74,10 @@ def test_a_stream_compacted_in_the_buffer_keeps_what_compacting_the_frame_keeps(
     analyzer = Analyzer(select_rules(), max_rows=1000, piece_rows=100)
     compaction, reference = table.compaction, []
 
-    def compaction_also_done_the_frames_way(frame, budget, groups=None):
-        kept, horizon = compaction(frame, budget, groups)
+    def compaction_also_done_the_frames_way(arrays, budget, groups=None):
+        kept, horizon = compaction(arrays, budget, groups)
+        frame = table.frame_from_arrays(arrays)
+        assert np.array_equal(compaction(frame, budget)[0], kept)   # the same rows, from a DataFrame
         reference.append(frame[kept].reset_index(drop=True))
         return kept, horizon
 

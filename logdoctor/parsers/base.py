@@ -264,11 +264,13 @@ class BulkRows:
         """The block's rows: ``rows`` as they are when nothing was read in bulk, else all of them as arrays."""
         if not self.pieces:
             return Batch(rows, unknown)
-        listed = self._listed(rows)
+        listed, texts = self._listed(rows)
         columns = {column: self._joined(column, listed, len(rows)) for column in listed or BULK_COLUMNS}
         if columns["span"].mask.all():   # Lightning's (the default costs the table nothing to make)
             del columns["span"]
         columns["name"] = (columns["name"], list(self.names))
+        if "text" in columns:
+            columns["text"] = (columns["text"], texts)
         return Batch(Rows(), unknown, columns)
 
     def _joined(self, column: str, listed: dict, count: int):
@@ -286,27 +288,32 @@ class BulkRows:
                                      mask=np.concatenate([missing for _, missing in parts]))
         return np.concatenate(parts)
 
-    def _listed(self, rows: Rows) -> dict:
+    def _listed(self, rows: Rows) -> tuple[dict, list[str]]:
         """The rows read one by one in the pieces' form (converted as the table converts lists); their
-        notes add the columns ``kind`` and ``text``."""
+        notes add the columns ``kind`` and ``text`` (the codes of texts: the list returned, where "", the
+        pieces' text, is the first; see _defaults)."""
         if not len(rows):
-            return {}
+            return {}, []
         arrays = table.as_arrays(rows.columns)
         notes = "note" in rows.columns["kind"]
         listed = {column: arrays[column] for column in BULK_COLUMNS + (("kind",) if notes else ())}
+        texts: list[str] = []
         if notes:
-            listed["text"] = arrays["text"].objects()  # joined with the pieces' "" (see _defaults)
+            text = arrays["text"]
+            codes = {"": 0}
+            remap = np.array([codes.setdefault(label, len(codes)) for label in text.labels] + [-1], dtype=np.int64)
+            listed["text"], texts = remap[text.codes], list(codes)  # (-1 picks the last: missing stays missing)
         for column in NULLABLE:
             listed[column] = (arrays[column].data, np.ma.getmaskarray(arrays[column]))
         names = arrays["name"]
         remap = np.array([self.names.setdefault(name, len(self.names)) for name in names.labels], dtype=np.int64)
         listed["name"] = remap[names.codes]
-        return listed
+        return listed, texts
 
 
 def _defaults(column: str, n: int) -> np.ndarray:
-    """``kind`` and ``text`` of metric rows."""
-    return np.zeros(n, dtype=np.int8) if column == "kind" else np.full(n, "", dtype=object)
+    """``kind`` and ``text`` of metric rows (the text "" has code 0)."""
+    return np.zeros(n, dtype=np.int8 if column == "kind" else np.int64)
 
 
 def _tiled(pattern: np.ndarray, states: int) -> np.ndarray:

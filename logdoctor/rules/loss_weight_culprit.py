@@ -51,7 +51,7 @@ class LossWeightCulprit(Rule):
 
     def check(self, run: Run) -> Iterator[Finding]:
         outputs: dict[int, list] = {}
-        weights = run.table["weight"].to_numpy()
+        weights = run.arrays["weight"]
         for series in run.series(phase="train"):
             if series.output is None:
                 continue

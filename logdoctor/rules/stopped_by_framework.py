@@ -45,6 +45,8 @@ class StoppedByFramework(Rule):
     silent_on = ("Iteration 0, loss = 2.3\nIteration 10, loss = 2.1\n",)
 
     def check(self, run: Run) -> Iterator[Finding]:
+        if not run.has_notes(*CAUSES):  # (most runs: no DataFrame made)
+            return
         notes = run.notes_named(*CAUSES)
         for name in CAUSES:
             rows = notes[notes["name"] == name]
