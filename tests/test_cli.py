@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -203,3 +205,14 @@ def test_the_allocator_keeps_freed_memory_with_glibc_and_is_left_alone_elsewhere
     from logdoctor import allocator
 
     assert allocator.keep_freed_memory() == (platform.libc_ver()[0] == "glibc")
+
+
+@pytest.mark.parametrize("args", [["--format", "json", "--no-plot"], []])
+def test_diagnosing_a_healthy_log_does_not_import_pandas(args):
+    # The rules run on the table in array form: pandas (a fifth of a second) only where a DataFrame is asked for.
+    code = ("import sys\nfrom logdoctor.cli import main\n"
+            f"try:\n    main(['diagnose', {str(FIXTURES / 'caffe-generated' / 'r01.log')!r}, *{args!r}])\n"
+            "except SystemExit:\n    pass\nprint('pandas' in sys.modules, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stderr.strip().splitlines()[-1] == "False", done.stderr
+    assert ('"findings"' if args else "r01.log") in done.stdout   # (the report was written)

@@ -18,7 +18,16 @@ from logdoctor.engine import Analyzer, select_rules
 from logdoctor.rules.accuracy_collapse import AccuracyCollapse
 from logdoctor.rules.episodes import _growth_before, _reference, _walk_back, find_explosion, first_nonfinite
 from logdoctor.rules.loss_saturation import CLAMPS, FRACTIONS, LossSaturation
-from logdoctor.series import CHUNK, Run, Series, expanding_median, from_running_means, median_of_five, trailing_median
+from logdoctor.series import (
+    CHUNK,
+    Run,
+    Series,
+    expanding_median,
+    forward_filled,
+    from_running_means,
+    median_of_five,
+    trailing_median,
+)
 from logdoctor.sources import blocks_from_chunks
 
 # ---------------------------------------------------------------- the reference versions
@@ -323,6 +332,20 @@ def test_running_medians_are_the_pandas_ones():
             at = np.arange(n)  # every place: pandas' expanding median itself
         expected = pd.Series(values).expanding().median().to_numpy()[at]
         assert np.array_equal(expanding_median(values, at), expected, equal_nan=True), (n, at)
+
+
+def test_forward_fill_is_pandas_ffill():
+    rng = np.random.default_rng(15)
+    for trial in range(300):
+        values = rng.choice([np.nan, np.inf, -0.0, 1.5, -2.0], int(rng.integers(0, 40)))
+        assert forward_filled(values).tobytes() == pd.Series(values).ffill().to_numpy().tobytes(), values
+
+
+def test_the_first_medians_of_a_window_with_negative_zero_are_the_pandas_ones():
+    values = np.array([-0.0, 0.0, 0.0, -0.0, 1.0, -0.0, 0.0, 2.0])
+    for window in (3, 4, 5):
+        expected = pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
+        assert trailing_median(values, window).tobytes() == expected.tobytes()
 
 
 def test_the_median_of_five_by_min_and_max_is_the_sorted_middle():

@@ -130,6 +130,14 @@ def test_a_restarted_buffer_reuses_its_storage_unless_a_frame_still_shows_it():
     assert buffer.data["line"] is storage()
 
 
+def same_groups(groups: table.Grouping, codes: np.ndarray) -> bool:
+    """Whether ``groups`` puts the rows together that ``codes`` numbers alike, each group in log order."""
+    n = len(codes)
+    return (np.array_equal(pd.factorize(groups.codes)[0], codes)
+            and all(np.all(np.diff(groups.order[a:b]) > 0) for a, b in zip(groups.starts,
+                                                                        np.append(groups.starts[1:], n))))
+
+
 def test_the_rules_grouping_tells_the_same_series_apart_as_series_codes():
     rng = np.random.default_rng(3)
     for trial in range(50):
@@ -141,7 +149,19 @@ def test_the_rules_grouping_tells_the_same_series_apart_as_series_codes():
         arrays = table.arrays_from_frame(frame)
         strings = {name: arrays[name] for name in table.STRING_COLUMNS}
         for given in (None, strings):
-            groups = table.series_grouping(frame, given)
-            assert np.array_equal(pd.factorize(groups.codes)[0], table.series_codes(frame))
-            assert all(np.all(np.diff(groups.order[a:b]) > 0)  # log order within a series
-                       for a, b in zip(groups.starts, np.append(groups.starts[1:], n)))
+            assert same_groups(table.series_grouping(frame, given), table.series_codes(frame))
+        assert same_groups(table.series_grouping(arrays), table.series_codes(frame))   # the analyzer's form
+
+
+@pytest.mark.parametrize("n", [3_000, 120_000])
+def test_many_series_are_numbered_before_grouping_by_numpy_or_pandas_alike(n):
+    # 400 names x 400 layers: the keys' bound is past 2**16, so they are numbered first (numpy below 100,000
+    # rows, pandas above: other numbers, the same groups).
+    rng = np.random.default_rng(n)
+    labels = [f"n{k}" for k in range(400)]
+    arrays = table.as_arrays({
+        "line": list(range(n)), "value": [1.0] * n,
+        "name": (rng.integers(0, 400, n), labels), "layer": (rng.integers(-1, 400, n), labels)})
+    assert table.series_keys(arrays)[1] > 1 << 16
+    assert same_groups(table.series_grouping(arrays), table.series_codes(arrays))
+    assert same_groups(table.series_grouping(table.frame_from_arrays(arrays)), table.series_codes(arrays))
