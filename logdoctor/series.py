@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 import numpy as np
 
@@ -54,6 +54,17 @@ class Columns:
         column = self.arrays[name]
         mask = np.ma.getmask(column)
         return None if mask is not np.ma.nomask and mask[row] else int(float(column.data[row]))
+
+
+class Note(NamedTuple):
+    """A note of the table (a message or a setting the log printed)."""
+
+    name: str
+    text: str
+    line: int
+    step: int | None
+    epoch: int | None
+    value: float
 
 
 @dataclass(frozen=True)
@@ -187,10 +198,6 @@ class Run:
         return self.table[self.table["kind"] == "metric"]
 
     @cached_property
-    def notes(self) -> pd.DataFrame:
-        return self.table[self.table["kind"] == "note"]
-
-    @cached_property
     def groups(self) -> Grouping:
         """The table's rows by series, worked out once per run (the analyzer compacts with it too)."""
         return series_grouping(self.arrays)
@@ -288,14 +295,20 @@ class Run:
     def _note(self, row: int) -> tuple[float, str, int]:
         return float(self.arrays["value"][row]), str(self.arrays["text"].label(row)), int(self.arrays["line"][row])
 
-    def has_notes(self, *names: str) -> bool:
-        """Whether a note has one of these names (asked before :meth:`notes_named`, which makes a DataFrame)."""
-        column = self.arrays["name"]
-        chosen = np.array([label in names for label in column.labels] + [False])
-        return bool((chosen[column.codes] & (self.arrays["kind"] == NOTE)).any())
+    def notes_of(self, *names: str) -> list[Note]:
+        """The notes with one of these names, in log order."""
+        arrays = self.arrays
+        column = arrays["name"]
+        chosen = np.array([label in names for label in column.labels] + [False])  # (-1: missing)
+        rows = np.flatnonzero(chosen[column.codes] & (arrays["kind"] == NOTE)).tolist()
+        return [Note(column.label(row), str(arrays["text"].label(row)), int(arrays["line"][row]),
+                     _cell(arrays["step"], row), _cell(arrays["epoch"], row), float(arrays["value"][row]))
+                for row in rows]
 
-    def notes_named(self, *names: str) -> pd.DataFrame:
-        return self.notes[self.notes["name"].isin(names)]
+
+def _cell(column: np.ma.MaskedArray, row: int) -> int | None:
+    """One cell of a nullable integer column: an int, or None where missing."""
+    return None if np.ma.getmaskarray(column[row:row + 1])[0] else int(column.data[row])
 
 
 def _loss_rank(s: Series) -> int | None:

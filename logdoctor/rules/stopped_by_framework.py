@@ -17,11 +17,12 @@ point at it); ordinary early stopping needs nothing.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Iterator
 
 from logdoctor.model import Finding, Severity
 from logdoctor.rules.base import Rule
-from logdoctor.series import Run, optional_int
+from logdoctor.series import Run
 
 CAUSES = {
     "nan_terminated": (Severity.ERROR, "TerminateOnNaN stopped training on a non-finite loss"),
@@ -45,19 +46,16 @@ class StoppedByFramework(Rule):
     silent_on = ("Iteration 0, loss = 2.3\nIteration 10, loss = 2.1\n",)
 
     def check(self, run: Run) -> Iterator[Finding]:
-        if not run.has_notes(*CAUSES):  # (most runs: no DataFrame made)
-            return
-        notes = run.notes_named(*CAUSES)
+        notes = run.notes_of(*CAUSES)
         for name in CAUSES:
-            rows = notes[notes["name"] == name]
+            rows = [note for note in notes if note.name == name]
             if name == "early_stopping":  # not "metric improved" or "restoring weights": the stop itself
-                rows = rows[rows["text"].str.contains("stop", case=False, na=False)]
-            if rows.empty:
+                rows = [note for note in rows if re.search("stop", note.text, re.IGNORECASE)]
+            if not rows:
                 continue
-            first = rows.iloc[0]
+            first = rows[0]
             severity, what = CAUSES[name]
             yield self.finding(
-                f"{what}: {str(first['text']).strip()[:160]}", line=int(first["line"]),
-                step=optional_int(first["step"]), epoch=optional_int(first["epoch"]),
-                severity=severity, evidence=rows["line"].head(3).tolist(),
+                f"{what}: {first.text.strip()[:160]}", line=first.line, step=first.step, epoch=first.epoch,
+                severity=severity, evidence=[note.line for note in rows[:3]],
                 advice=self.advice if severity is Severity.ERROR else "Nothing to do: this is an ordinary stop.")
