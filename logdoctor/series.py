@@ -366,13 +366,18 @@ CHUNK = 1 << 12      # windows at a time: arrays that stay in the cache, whateve
 
 
 def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
-    """Median of each value and the ``window - 1`` before it (causal: the future never counts)."""
+    """Median of each value and the ``window - 1`` before it (causal: the future never counts), of its
+    finite values (NaN when it has none), as pandas' rolling median has it."""
     head = values[: window - 1]
-    if (window > SORTED_WINDOW or len(values) < window or not np.isfinite(values).all()
-            or ((head == 0) & np.signbit(head)).any()):  # (-0.0 and 0.0: which one pandas' median is, is its own)
+    finite = np.isfinite(values)
+    if (window > SORTED_WINDOW
+            or ((head == 0) & np.signbit(head)).any()  # (-0.0 and 0.0: which one pandas' median is, is its own)
+            or (not finite.all() and ((values == 0) & np.signbit(values)).any())):
         import pandas as pd
 
         return pd.Series(values).rolling(window, min_periods=1).median().to_numpy()  # (pandas skips nan/inf)
+    if not finite.all() or len(values) < window:
+        return _finite_window_medians(np.where(finite, values, np.nan), window)
     # The same numbers as pandas, several times faster on short windows; the first ones are shorter.
     out = np.empty(len(values))
     out[: window - 1] = [_middle(np.sort(head[: k + 1])) for k in range(window - 1)]
@@ -380,6 +385,22 @@ def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
     for begin in range(0, len(values) - window + 1, CHUNK):
         part = values[begin: begin + CHUNK + window - 1]  # the next CHUNK windows
         out[window - 1 + begin: begin + len(part)] = _window_medians(part, window, by_min_and_max)
+    return out
+
+
+def _finite_window_medians(values: np.ndarray, window: int) -> np.ndarray:
+    """:func:`trailing_median` of values with NaN (inf made NaN): each window sorted (NaN last), the middle
+    of its finite values taken."""
+    padded = np.concatenate((np.full(window - 1, np.nan), values))  # the first windows are shorter
+    out = np.empty(len(values))
+    for begin in range(0, len(values), CHUNK):
+        part = padded[begin: begin + CHUNK + window - 1]
+        ordered = np.sort(np.lib.stride_tricks.sliding_window_view(part, window), axis=1)
+        count = window - np.isnan(ordered).sum(axis=1)
+        high = np.take_along_axis(ordered, np.minimum(count // 2, window - 1)[:, None], axis=1)[:, 0]
+        low = np.take_along_axis(ordered, np.maximum(count // 2 - 1, 0)[:, None], axis=1)[:, 0]
+        out[begin: begin + len(ordered)] = np.where(count % 2 == 1, high, np.where(count > 0, (low + high) / 2,
+                                                                                    np.nan))
     return out
 
 

@@ -334,6 +334,19 @@ def test_running_medians_are_the_pandas_ones():
         assert np.array_equal(expanding_median(values, at), expected, equal_nan=True), (n, at)
 
 
+def test_running_medians_of_values_with_many_non_finite_ones_are_the_pandas_ones():
+    # Diverging runs: long stretches of nan and inf, windows with no finite value at all.
+    rng = np.random.default_rng(16)
+    for trial in range(800):
+        n, window = int(rng.integers(0, 200)), int(rng.integers(1, 33))
+        values = rng.integers(0, 6, n).astype(float) * rng.choice([1.0, 0.37, -2.5])
+        values[rng.random(n) < rng.random()] = rng.choice([np.nan, np.inf, -np.inf])
+        if trial % 3 == 0 and n > 20:
+            values[n // 3: n // 3 + window + 2] = np.nan
+        expected = pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
+        assert trailing_median(values, window).tobytes() == expected.tobytes(), (n, window)
+
+
 def test_forward_fill_is_pandas_ffill():
     rng = np.random.default_rng(15)
     for trial in range(300):
