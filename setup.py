@@ -10,6 +10,7 @@ from setuptools import Extension, setup
 
 setup(ext_modules=[
     Extension("logdoctor.parsers._caffe_scan", ["logdoctor/parsers/_caffe_scan.c"], optional=True),
-    Extension("logdoctor.parsers._bar_scan", ["logdoctor/parsers/_bar_scan.c"], optional=True),
-    Extension("logdoctor._split", ["logdoctor/_split.c"], optional=True),
+    Extension("logdoctor.parsers._bar_scan", ["logdoctor/parsers/_bar_scan.c"], depends=["logdoctor/_chars.h"],
+              optional=True),
+    Extension("logdoctor._split", ["logdoctor/_split.c"], depends=["logdoctor/_chars.h"], optional=True),
 ])

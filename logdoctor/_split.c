@@ -19,24 +19,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__GNUC__)
-#define INLINE static inline __attribute__((always_inline))
-#else
-#define INLINE static inline
-#endif
-
-#if PY_VERSION_HEX >= 0x030C0000
-#define READY(text) 0  /* every str is ready since Python 3.12 */
-#else
-#define READY(text) PyUnicode_READY(text)
-#endif
+#include "_chars.h"
 
 #define ESC 0x1b
-/* The character at i of data, a str's characters of the given kind (a constant once inlined). */
-#define READ(i)                                                                                          \
-    (kind == PyUnicode_1BYTE_KIND   ? (Py_UCS4)((const Py_UCS1 *)data)[i]                               \
-     : kind == PyUnicode_2BYTE_KIND ? (Py_UCS4)((const Py_UCS2 *)data)[i]                               \
-                                    : ((const Py_UCS4 *)data)[i])
 
 enum { HAS_NUL = 1, HAS_REDRAW = 2 };  /* survey's flags; the same names in sources.py */
 

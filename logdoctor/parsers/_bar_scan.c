@@ -23,22 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__GNUC__)
-#define INLINE static inline __attribute__((always_inline))
-#else
-#define INLINE static inline
-#endif
-
-#if PY_VERSION_HEX >= 0x030C0000
-#define READY(text) 0 /* every str is ready since Python 3.12 */
-#else
-#define READY(text) PyUnicode_READY(text)
-#endif
-
-#define READ(i)                                                                                          \
-    (kind == PyUnicode_1BYTE_KIND   ? (Py_UCS4)((const Py_UCS1 *)data)[i]                               \
-     : kind == PyUnicode_2BYTE_KIND ? (Py_UCS4)((const Py_UCS2 *)data)[i]                               \
-                                    : ((const Py_UCS4 *)data)[i])
+#include "../_chars.h"
 
 #define MAX_DIGITS 18      /* a count of up to 18 digits fits an int64 */
 #define MAX_FLOAT_CHARS 63 /* a longer value is left to Python */
