@@ -399,15 +399,19 @@ def _finite_window_medians(values: np.ndarray, window: int) -> np.ndarray:
         count = window - np.isnan(ordered).sum(axis=1)
         high = np.take_along_axis(ordered, np.minimum(count // 2, window - 1)[:, None], axis=1)[:, 0]
         low = np.take_along_axis(ordered, np.maximum(count // 2 - 1, 0)[:, None], axis=1)[:, 0]
-        out[begin: begin + len(ordered)] = np.where(count % 2 == 1, high, np.where(count > 0, (low + high) / 2,
-                                                                                    np.nan))
+        with np.errstate(over="ignore"):  # two middle values near the float limit: inf, as in pandas
+            middle = (low + high) / 2
+        out[begin: begin + len(ordered)] = np.where(count % 2 == 1, high, np.where(count > 0, middle, np.nan))
     return out
 
 
 def _middle(ordered: np.ndarray) -> float:
     """The median of sorted values as pandas' rolling median has it: the middle one, or the mean of the two."""
     n = len(ordered)
-    return ordered[n // 2] if n % 2 else (ordered[n // 2] + ordered[n // 2 - 1]) / 2
+    if n % 2:
+        return ordered[n // 2]
+    with np.errstate(over="ignore"):  # (as in _finite_window_medians)
+        return (ordered[n // 2] + ordered[n // 2 - 1]) / 2
 
 
 def _window_medians(values: np.ndarray, window: int, by_min_and_max: bool) -> np.ndarray:
