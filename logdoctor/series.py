@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -52,8 +52,7 @@ class Columns:
         """One cell of a nullable integer column as an int, or None where missing; through a float, as
         :meth:`floats` has it (a counter beyond 2**53 rounds alike)."""
         column = self.arrays[name]
-        mask = np.ma.getmask(column)
-        return None if mask is not np.ma.nomask and mask[row] else int(float(column.data[row]))
+        return None if _missing_at(column, row) else int(float(column.data[row]))
 
 
 class Note(NamedTuple):
@@ -273,7 +272,7 @@ class Run:
     def settings(self) -> dict[str, tuple[float, str, int]]:
         """Solver settings printed in the log: ``lr_policy`` -> (value, text, line) (first occurrence)."""
         out: dict[str, tuple[float, str, int]] = {}
-        for row in self._notes_named_like("solver."):
+        for row in self._note_rows(lambda name: name.startswith("solver.")):
             out.setdefault(self.arrays["name"].label(row)[len("solver."):], self._note(row))
         return out
 
@@ -281,15 +280,15 @@ class Run:
     def layers(self) -> dict[str, dict[str, tuple[float, str, int]]]:
         """Settings of each layer of the printed net definitions (first occurrence of each)."""
         out: dict[str, dict[str, tuple[float, str, int]]] = {}
-        for row in self._notes_named_like("layer."):
+        for row in self._note_rows(lambda name: name.startswith("layer.")):
             name = self.arrays["name"].label(row)[len("layer."):]
             out.setdefault(str(self.arrays["layer"].label(row)), {}).setdefault(name, self._note(row))
         return out
 
-    def _notes_named_like(self, prefix: str) -> list[int]:
-        """The rows of the notes whose name begins with ``prefix``, in log order."""
+    def _note_rows(self, wanted: Callable[[str], bool]) -> list[int]:
+        """The rows of the notes whose name is ``wanted``, in log order."""
         names = self.arrays["name"]
-        chosen = np.array([label.startswith(prefix) for label in names.labels] + [False])  # (-1: missing)
+        chosen = np.array([wanted(label) for label in names.labels] + [False])  # (-1: missing)
         return np.flatnonzero(chosen[names.codes] & (self.arrays["kind"] == NOTE)).tolist()
 
     def _note(self, row: int) -> tuple[float, str, int]:
@@ -298,17 +297,20 @@ class Run:
     def notes_of(self, *names: str) -> list[Note]:
         """The notes with one of these names, in log order."""
         arrays = self.arrays
-        column = arrays["name"]
-        chosen = np.array([label in names for label in column.labels] + [False])  # (-1: missing)
-        rows = np.flatnonzero(chosen[column.codes] & (arrays["kind"] == NOTE)).tolist()
-        return [Note(column.label(row), str(arrays["text"].label(row)), int(arrays["line"][row]),
+        return [Note(arrays["name"].label(row), str(arrays["text"].label(row)), int(arrays["line"][row]),
                      _cell(arrays["step"], row), _cell(arrays["epoch"], row), float(arrays["value"][row]))
-                for row in rows]
+                for row in self._note_rows(names.__contains__)]
+
+
+def _missing_at(column: np.ma.MaskedArray, row: int) -> bool:
+    """Whether one cell of a nullable integer column is missing."""
+    mask = np.ma.getmask(column)
+    return mask is not np.ma.nomask and bool(mask[row])
 
 
 def _cell(column: np.ma.MaskedArray, row: int) -> int | None:
     """One cell of a nullable integer column: an int, or None where missing."""
-    return None if np.ma.getmaskarray(column[row:row + 1])[0] else int(column.data[row])
+    return None if _missing_at(column, row) else int(column.data[row])
 
 
 def _loss_rank(s: Series) -> int | None:
