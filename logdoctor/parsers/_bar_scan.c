@@ -378,7 +378,7 @@ INLINE Py_ssize_t tqdm_progress(int kind, const void *data, Py_ssize_t i, long l
     return i + 1;
 }
 
-/* Whether the key's value at i (from `start`, `length` chars) equals the str expected. */
+/* Whether the `length` characters from `start` (a key's value) equal the str expected. */
 INLINE int same_text(int kind, const void *data, Py_ssize_t start, Py_ssize_t length, PyObject *expected) {
     if (PyUnicode_GET_LENGTH(expected) != length) return 0;
     int expected_kind = PyUnicode_KIND(expected);
