@@ -8,7 +8,7 @@ per block until the end) or a live stream.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -219,7 +219,7 @@ class TableStream:
     def _parse(self, block: Block) -> None:
         row_lines: list[np.ndarray] = []
         current = block
-        unknown: list[int] = list(range(len(block)))
+        unknown: Sequence[int] = range(len(block))
         self.open_line = block.last if block.open_end else None
         for rank, (parser, state) in enumerate(self.chain):
             batch: Batch = state.feed(current)
@@ -298,10 +298,13 @@ class TableStream:
             status[(misses == states) & (states > 0)] = UNKNOWN
         elif unknown_lines:
             status[np.asarray(unknown_lines, dtype=np.int64) - first] = UNKNOWN
+        lines = np.concatenate(row_lines) if row_lines else np.zeros(0, dtype=np.int64)
+        inside = (lines >= first) & (lines <= last)
+        status[lines[inside] - first] = ROWS  # the best status: what _rows_at would make of it
         if len(status):
             self._set_status(first, status)
-        if row_lines:
-            self._rows_at(np.concatenate(row_lines))
+        if not inside.all():  # rows of lines of an earlier block (a parser held a bar's last state)
+            self._rows_at(lines[~inside])
 
     def _set_status(self, first: int, status: np.ndarray) -> None:
         """Store line statuses (one byte per line); a line seen before keeps the better of the two

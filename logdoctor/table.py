@@ -171,9 +171,10 @@ def _joined_strings(parts: list[Strings]) -> tuple[list[np.ndarray], list[str]]:
     labels = parts[0].labels
     if all(part.labels == labels for part in parts):
         return [part.codes for part in parts], labels
-    index: dict[str, int] = {}
-    codes = []
-    for part in parts:
+    # The first part's labels are numbered first, as they are: its codes stay (the big part, usually).
+    index = {label: i for i, label in enumerate(labels)}
+    codes = [parts[0].codes]
+    for part in parts[1:]:
         renumber = np.array([index.setdefault(label, len(index)) for label in part.labels] + [-1], dtype=np.int64)
         codes.append(renumber[part.codes])  # -1 picks the last: missing stays missing
     return codes, list(index)
