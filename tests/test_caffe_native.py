@@ -139,6 +139,14 @@ def test_the_scanner_declines_what_only_the_python_path_reads(text):
     assert caffe.native.scan(text, None, None, 0, False) is None
 
 
+@needs_native
+def test_the_scanner_takes_the_callers_line_count_and_declines_a_block_with_more_lines():
+    text = "Iteration 1, loss = 1\nIteration 2, loss = 2\n"
+    assert ints(caffe.native.scan(text, None, None, 0, False, 2)[3]) == [0, 1]
+    assert caffe.native.scan(text, None, None, 0, False, 1) is None  # no room for the second line's row
+    assert len(caffe.native.scan(text, None, None, 0, False, 3)[0]) == 2 * 8  # a stamp per line there is
+
+
 # Lines made to reach every branch of the scanner: hot lines with the values it reads and some it
 # declines, odd prefixes and whitespace, and the cold lines around them.
 PREFIXES = st.sampled_from([

@@ -302,8 +302,9 @@ static PyObject *counter_object(counter_t c) {
 }
 
 PyDoc_STRVAR(scan_doc,
-"scan(text, iteration, test_iteration, test_net, testing) -> tuple | None\n\n"
-"Read a block of Caffe log lines (ASCII, each ending in a newline).  Returns None when the\n"
+"scan(text, iteration, test_iteration, test_net, testing, lines=-1) -> tuple | None\n\n"
+"Read a block of Caffe log lines (ASCII, each ending in a newline; lines: how many, when the caller\n"
+"has counted them, else -1).  Returns None when the\n"
 "block has something only the Python path reads the same way; else a tuple of bytearrays:\n"
 "the stamps of every line (date code, minutes, seconds); the hot rows (line index, name code,\n"
 "value, step, step known, phase code, output, output known, test net, test net known, weight);\n"
@@ -314,7 +315,8 @@ PyDoc_STRVAR(scan_doc,
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *iteration_in, *test_iteration_in, *test_net_in;
     int testing;
-    if (!PyArg_ParseTuple(args, "UOOOp", &text, &iteration_in, &test_iteration_in, &test_net_in, &testing))
+    Py_ssize_t lines = -1;
+    if (!PyArg_ParseTuple(args, "UOOOp|n", &text, &iteration_in, &test_iteration_in, &test_net_in, &testing, &lines))
         return NULL;
     if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
     counter_t iteration, test_iteration, test_net;
@@ -326,8 +328,10 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
     pos_t start = PyUnicode_1BYTE_DATA(text), end = start + PyUnicode_GET_LENGTH(text);
     if (start == end || end[-1] != '\n') Py_RETURN_NONE;
-    Py_ssize_t lines = 0;
-    for (pos_t p = start; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
+    if (lines < 0) {
+        lines = 0;
+        for (pos_t p = start; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
+    }
 
     enum { DATE, MINUTES, SECONDS,
            H_INDEX, H_NAME, H_VALUE, H_STEP, H_STEP_KNOWN, H_PHASE, H_OUTPUT, H_OUTPUT_KNOWN, H_NET, H_NET_KNOWN,
@@ -346,6 +350,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     Py_ssize_t hot = 0, cold = 0, index = 0;
     pos_t eol = start;
     for (pos_t line = start; line < end; line = eol + 1, index++) {
+        if (index == lines) goto python;  /* more lines than the caller counted: no room for them */
         eol = memchr(line, '\n', (size_t)(end - line));
         stamp_t stamp = {-1, 0, 0.0};
         pos_t s = line;
@@ -461,7 +466,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         hot++;
     }
     for (int i = DATE; i <= SECONDS; i++)
-        if (!column_finish(&col[i], lines)) goto done;
+        if (!column_finish(&col[i], index)) goto done;
     for (int i = H_INDEX; i <= H_WEIGHT; i++)
         if (!column_finish(&col[i], hot)) goto done;
     for (int i = C_INDEX; i <= C_TEST_NET; i++)

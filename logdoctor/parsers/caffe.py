@@ -166,24 +166,35 @@ class _Clock:
     def seconds_of(self, dates: np.ndarray, minutes: np.ndarray, seconds: np.ndarray) -> np.ndarray:
         """The same from the native scanner's stamps: date codes (-1: no stamp; MMDD; 10^8 + YYYYMMDD),
         minutes of the day and seconds, per line."""
+        if len(dates) and dates.min() >= 0:  # (glog lines all: no line to leave out)
+            return self._since_origin(len(dates), slice(None), dates, minutes, seconds)
         stamped = np.flatnonzero(dates >= 0)
         if not len(stamped):
             return np.full(len(dates), np.nan)
-        texts = dates[stamped]
-        return self._since_origin(len(dates), stamped, texts, minutes[stamped], seconds[stamped])
+        return self._since_origin(len(dates), stamped, dates[stamped], minutes[stamped], seconds[stamped])
 
-    def _since_origin(self, n: int, stamped: np.ndarray, dates: np.ndarray, minutes: np.ndarray,
+    def _since_origin(self, n: int, stamped: np.ndarray | slice, dates: np.ndarray, minutes: np.ndarray,
                       seconds: np.ndarray) -> np.ndarray:
-        out = np.full(n, np.nan)
         # The date changes rarely: convert it once per run of equal dates, in order (New Year).
-        starts = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1]])
-        days = np.repeat([self._day(_date_text(dates[i])) for i in starts], np.diff(np.r_[starts, len(stamped)]))
-        absolute = days * 86400.0 + minutes * 60 + seconds  # in this order: exact integers first
-        valid = ~np.isnan(absolute)
-        if self.origin is None and valid.any():
-            self.origin = float(absolute[valid][0])
-        if self.origin is not None:
-            out[stamped] = absolute - self.origin
+        starts = np.flatnonzero(dates[1:] != dates[:-1]) + 1
+        if len(starts):
+            starts = np.r_[0, starts]
+            days = np.repeat([self._day(_date_text(dates[i])) for i in starts], np.diff(np.r_[starts, len(dates)]))
+        else:  # one date: the same sums with a number for the array of days
+            days = self._day(_date_text(dates[0]))
+        absolute = days * 86400.0 + minutes * 60  # in this order: exact integers first
+        absolute += seconds
+        if self.origin is None:
+            valid = ~np.isnan(absolute)
+            if valid.any():
+                self.origin = float(absolute[valid][0])
+        if self.origin is None:
+            return np.full(n, np.nan)
+        absolute -= self.origin
+        if isinstance(stamped, slice):
+            return absolute
+        out = np.full(n, np.nan)
+        out[stamped] = absolute
         return out
 
     def _day(self, date: str) -> float:
@@ -322,7 +333,7 @@ class CaffeLineParser:
         """The block read by the C scanner, or None when it needs the Python path (debug_info lines, a new
         solver or net definition, values only to_float reads: see _caffe_scan.c)."""
         text = block.text
-        scanned = native.scan(text, self.iteration, self.test_iteration, self.test_net, self.testing)
+        scanned = native.scan(text, self.iteration, self.test_iteration, self.test_net, self.testing, len(block))
         if scanned is None:
             return None
         (dates, minutes, seconds_, index, name, value, step, step_known, phase, output, output_known, net, net_known,
