@@ -34,7 +34,7 @@ typedef struct {
 } Tally;
 
 #define CHARACTER_LOOPS(T)                                                                              \
-    /* What survey counts in p[0:length], length at most 255. */                                       \
+    /* What survey counts in p[0:length], length at most 255 (the counters are bytes). */                                       \
     static inline Tally tally_##T(const T *p, int length) {                                             \
         unsigned char newlines = 0, nul = 0, cr = 0, bs = 0, esc = 0;                                    \
         for (int k = 0; k < length; k++) {                                                               \
@@ -82,8 +82,10 @@ CHARACTER_LOOPS(Py_UCS4)
 INLINE void survey_kind(int kind, const void *data, Py_ssize_t n, Py_ssize_t *newlines, int *flags) {
     Py_ssize_t count = 0;
     int nul = 0, redraw = 0;
-    for (Py_ssize_t from = 0; from < n; from += 255) {
-        int length = n - from < 255 ? (int)(n - from) : 255;
+    /* Runs of 240 characters: the byte-sized counters cannot overflow, and the vector loops have no
+     * scalar remainder (240 is a multiple of every vector width). */
+    for (Py_ssize_t from = 0; from < n; from += 240) {
+        int length = n - from < 240 ? (int)(n - from) : 240;
         Tally tally = redraw ? BY_KIND(tally_lines, from, length) : BY_KIND(tally, from, length);
         count += tally.newlines;
         nul |= tally.nul;
