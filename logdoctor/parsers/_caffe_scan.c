@@ -24,6 +24,12 @@ static inline int is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c
 /* What str.strip() strips of an ASCII string: those and \x1c-\x1f. */
 static inline int is_strip_space(unsigned char c) { return is_space(c) || (c >= 0x1c && c <= 0x1f); }
 static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+/* The characters that end a glog prefix's source ([^\]\s]+) and a value token ([^\s,;()]+): one table
+ * look-up per character instead of a row of comparisons. */
+static const unsigned char ends_source[256] = {
+    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1, [']'] = 1};
+static const unsigned char ends_value[256] = {
+    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1, [','] = 1, [';'] = 1, ['('] = 1, [')'] = 1};
 static inline int is_word(unsigned char c) {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
@@ -40,6 +46,7 @@ enum { NO = 0, YES = 1, PYTHON = -1 /* only the Python path reads this the same 
 static int read_int(pos_t *p, pos_t end, int64_t *out) {
     pos_t s = *p;
     int64_t v = 0;
+    while (s < end && is_digit(*s) && s - *p < 18) v = v * 10 + (*s++ - '0');  /* 18 digits cannot overflow */
     while (s < end && is_digit(*s)) {
         int d = *s - '0';
         if (v > (INT64_MAX - d) / 10) return PYTHON;
@@ -137,7 +144,7 @@ static int read_prefix(pos_t *p, pos_t end, stamp_t *stamp) {
     if (s >= end || *s != ' ') return NO;
     s++;
     pos_t source = s;
-    while (s < end && *s != ']' && !is_space(*s)) s++;
+    while (s < end && !ends_source[*s]) s++;
     if (s == source || !STARTS(s, end, "] ")) return NO;
     if (too_long) return PYTHON;
     *p = s + 2;
@@ -170,7 +177,7 @@ static pos_t skip_rank_tag(pos_t s, pos_t end) {
 /* A value token  [^\s,;()]+(?:\(\w*\))?  from s: its end, or s when there is none. */
 static pos_t value_end(pos_t s, pos_t end) {
     pos_t t = s;
-    while (t < end && !is_space(*t) && *t != ',' && *t != ';' && *t != '(' && *t != ')') t++;
+    while (t < end && !ends_value[*t]) t++;
     if (t == s) return s;
     if (t < end && *t == '(') {
         pos_t u = t + 1;
