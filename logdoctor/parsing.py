@@ -254,6 +254,9 @@ class TableStream:
             counted = np.flatnonzero(~np.ma.getmaskarray(arrays[column])[train_rows] & (codes >= 0))
             if not len(counted):
                 continue
+            if len(series) <= FEW_SERIES and _checked_in_log_order(train_rows[counted], codes[counted],
+                                                              arrays[column].data, series, last, candidates):
+                continue
             order = counted[np.argsort(codes[counted], kind="stable")]
             code, row = codes[order], train_rows[order]
             value = arrays[column].data[row].astype(np.float64)
@@ -388,6 +391,27 @@ class _Head:
                     self.looked_bytes += self.window_bytes
                     self.window, self.window_bytes, self._scores = [], 0, {}
                     self.complete = self.looked_lines >= MAX_HEAD_LINES or self.looked_bytes >= MAX_HEAD_BYTES
+
+
+FEW_SERIES = 16  # a piece with at most this many names is checked for restarts without sorting its rows
+
+
+def _checked_in_log_order(rows: np.ndarray, codes: np.ndarray, counters: np.ndarray, series: list[str],
+                     last: dict[str, float], candidates: dict[int, int]) -> bool:
+    """:meth:`TableStream._segments`' candidates of one counter, without sorting the rows by series, for the
+    usual piece: when no counter goes back in log order, none goes back within a series, and only each
+    series' first row may be below its last value in an earlier piece.  Updates ``last``; False (nothing
+    done) when some counter goes back in log order."""
+    value = counters[rows].astype(np.float64)
+    if (value[1:] < value[:-1]).any():
+        return False
+    for code in np.flatnonzero(np.bincount(codes, minlength=len(series))).tolist():
+        mine = codes == code
+        first, final = int(np.argmax(mine)), len(codes) - 1 - int(np.argmax(mine[::-1]))
+        if value[first] < last.get(series[code], np.nan):
+            candidates.setdefault(int(rows[first]), -1)
+        last[series[code]] = float(value[final])
+    return True
 
 
 def _scores(lines: list[str]) -> dict[str, int]:

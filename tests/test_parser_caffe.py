@@ -185,6 +185,16 @@ def test_an_iteration_going_back_starts_a_new_segment():
     assert list(t.segment) == [0, 0, 0, 1, 1]
 
 
+@pytest.mark.parametrize("restart_at", [1, 3, 4])
+def test_an_iteration_going_back_where_a_block_begins_starts_a_new_segment(restart_at):
+    iterations = [100, 200, 300, 400, 500][:restart_at] + [0, 10, 20, 30][:5 - restart_at]
+    lines = [f"I0101 00:00:0{i}.0 1 solver.cpp:239] Iteration {it}, loss = 1\n".encode()
+             for i, it in enumerate(iterations)]
+    table = parse_chunks([b"".join(lines[:restart_at]), b"".join(lines[restart_at:])]).table  # cut before it
+    assert list(table.step) == iterations
+    assert list(table.segment) == [0] * restart_at + [1] * (5 - restart_at)
+
+
 def test_multi_gpu_fork_lines_with_rank_tags():
     t = parse_fixture("caffe/nvcaffe-cifar10-debug-info-forward-backward-multigpu.log").table
     display = t[(t.name == "loss") & t.output.isna() & (t.phase == "train")]
