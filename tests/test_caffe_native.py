@@ -174,7 +174,10 @@ MESSAGES = st.one_of(
                      "Initializing net from parameters: ", "layer {", '  name: "loss"', "  loss_weight: 2",
                      "max_iter: 10", "x from parameters: ", "Restarting data prefetching from start.",
                      "Memory required for data: 1", "Check failed: x", "Test", "Resuming", "Iteration", " \t",
-                     "Gradient clipping: scaling down gradients (L2 norm 50 > 35)"]),
+                     "Gradient clipping: scaling down gradients (L2 norm 50 > 35)",
+                     "Snapshotting solver state to binary proto file b.solverstate", "Snapshotting to HDF5 file c.h5",
+                     "Snapshotting to binary proto file ", "Snapshotting solver state to ", "Snapshotting solver x",
+                     "Snapshotting to  ", "Snapshotting to \x1fd \x1c", "Snapshotting to binary proto file\te"]),
 )
 LINES = st.builds("{}{}{}{}".format, PREFIXES, TAGS, MESSAGES, st.sampled_from(["", " ", "\t", " junk", ", m = 0.9"]))
 

@@ -1,10 +1,13 @@
-/* The hot lines of a Caffe log, read in C: display, lr, "Testing net" and net output lines.
+/* The hot lines of a Caffe log, read in C: display, lr, "Testing net" and net output lines, and snapshots.
  *
  * This is logdoctor.parsers.caffe's SCAN pattern and the loop over its matches, for blocks of
  * ASCII text: scan() classifies every line exactly as SCAN does (glog prefix, NVCaffe rank tag,
  * the four messages), carries the current iteration and test pass from line to line, and returns
  * the rows of the hot lines as column buffers, the time stamp of every line, and the other
  * ("cold") lines with the state they were read in, for the Python code to handle one by one.
+ * Snapshot messages, which recur all through a long run, are read here too, as the Python code's
+ * MESSAGES pattern reads them: a note with the file's name.  (A block with no cold row needs no
+ * merging of the Python code's rows into the scanner's.)
  *
  * Numbers are converted with PyOS_string_to_double, which is what float() calls: the values are
  * bit for bit those of the Python path.  Whatever this code does not read exactly the way the
@@ -316,8 +319,8 @@ PyDoc_STRVAR(scan_doc,
 "the stamps of every line (date code, minutes, seconds); the hot rows (line index, name code,\n"
 "value, step, step known, phase code, output, output known, test net, test net known, weight);\n"
 "the cold lines (line index, offset in text, iteration, iteration known, test iteration,\n"
-"test iteration known, test net); then the names (a list) and the state at the end\n"
-"(iteration, test_iteration, test_net, testing).");
+"test iteration known, test net); the hot rows' kind code and text code; then the texts and the\n"
+"names (lists) and the state at the end (iteration, test_iteration, test_net, testing).");
 
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *iteration_in, *test_iteration_in, *test_net_in;
@@ -343,16 +346,18 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     enum { DATE, MINUTES, SECONDS,
            H_INDEX, H_NAME, H_VALUE, H_STEP, H_STEP_KNOWN, H_PHASE, H_OUTPUT, H_OUTPUT_KNOWN, H_NET, H_NET_KNOWN,
            H_WEIGHT, C_INDEX, C_START, C_ITERATION, C_ITERATION_KNOWN, C_TEST_ITERATION, C_TEST_ITERATION_KNOWN, C_TEST_NET,
-           COLUMNS };
-    static const Py_ssize_t item[COLUMNS] = {8, 8, 8, 8, 4, 8, 8, 1, 1, 8, 1, 8, 1, 8, 8, 8, 8, 1, 8, 1, 8};
+           H_KIND, H_TEXT, COLUMNS };
+    static const Py_ssize_t item[COLUMNS] = {8, 8, 8, 8, 4, 8, 8, 1, 1, 8, 1, 8, 1, 8, 8, 8, 8, 1, 8, 1, 8, 1, 4};
     column_t col[COLUMNS] = {{0}};
-    names_t names = {PyList_New(0)};
+    names_t names = {PyList_New(0)}, texts = {PyList_New(0)};
     PyObject *result = NULL;
-    if (!names.list) return NULL;
+    if (!names.list || !texts.list) goto done;
     for (int i = 0; i < COLUMNS; i++)
         if (!column_init(&col[i], item[i], lines)) goto done;
-    if (name_code(&names, (pos_t)"loss", (pos_t)"loss" + 4) < 0 || name_code(&names, (pos_t)"lr", (pos_t)"lr" + 2) < 0)
+    if (name_code(&names, (pos_t)"loss", (pos_t)"loss" + 4) < 0 || name_code(&names, (pos_t)"lr", (pos_t)"lr" + 2) < 0
+        || name_code(&texts, (pos_t)"", (pos_t)"") < 0)  /* a metric's text: "" */
         goto done;
+    int32_t snapshot = -1;  /* the name of snapshot notes, once one is seen */
 
     Py_ssize_t hot = 0, cold = 0, index = 0;
     pos_t eol = start;
@@ -368,7 +373,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         AT(col[SECONDS], double, index) = stamp.seconds;
         s = skip_rank_tag(s, eol);
 
-        int32_t name = -1;
+        int32_t name = -1, note_text = -1;  /* note_text: the text of a note (then there is no value) */
         pos_t v0 = NULL, v1 = NULL, w0 = NULL, w1 = NULL;
         counter_t step = {0, 0}, output = {0, 0}, net = {0, 0};
         int phase = TRAIN;
@@ -437,6 +442,23 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                     }
                 }
             }
+        } else if (STARTS(s, eol, "Snapshotting ")) {
+            /* Snapshotting (?:solver state )?to (?:binary proto file |HDF5 file )?(?P<text>.+), the text stripped:
+             * a note at each snapshot, all through a long run */
+            pos_t t = s + 13;
+            if (STARTS(t, eol, "solver state ")) t += 13;
+            if (STARTS(t, eol, "to ")) {
+                t += 3;
+                if (STARTS(t, eol, "binary proto file ")) t += 18;
+                else if (STARTS(t, eol, "HDF5 file ")) t += 10;
+                if (t < eol) {  /* (nothing after the file kind: the pattern takes the kind as the text; Python) */
+                    if (snapshot < 0 && (snapshot = name_code(&names, (pos_t)"snapshot", (pos_t)"snapshot" + 8)) < 0)
+                        goto done;
+                    if ((note_text = name_code(&texts, t, eol)) < 0) goto done;
+                    name = snapshot;
+                    step = iteration;
+                }
+            }
         }
         if (name < 0) {  /* a cold line: the Python code reads it, in the state of this point */
             if (declined(line, eol)) goto python;
@@ -456,8 +478,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             }
             continue;
         }
-        double value, weight = Py_NAN;
-        if (read_float(v0, v1, &value) != YES) goto python;
+        double value = Py_NAN, weight = Py_NAN;
+        if (note_text < 0 && read_float(v0, v1, &value) != YES) goto python;
         if (w1 > w0 && read_float(w0, w1, &weight) != YES) goto python;
         AT(col[H_INDEX], int64_t, hot) = index;
         AT(col[H_NAME], int32_t, hot) = name;
@@ -470,11 +492,15 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         AT(col[H_NET], int64_t, hot) = net.value;
         AT(col[H_NET_KNOWN], char, hot) = (char)net.known;
         AT(col[H_WEIGHT], double, hot) = weight;
+        AT(col[H_KIND], char, hot) = (char)(note_text >= 0);  /* codes of table.KINDS: metric, note */
+        AT(col[H_TEXT], int32_t, hot) = note_text >= 0 ? note_text : 0;
         hot++;
     }
     for (int i = DATE; i <= SECONDS; i++)
         if (!column_finish(&col[i], index)) goto done;
     for (int i = H_INDEX; i <= H_WEIGHT; i++)
+        if (!column_finish(&col[i], hot)) goto done;
+    for (int i = H_KIND; i <= H_TEXT; i++)
         if (!column_finish(&col[i], hot)) goto done;
     for (int i = C_INDEX; i <= C_TEST_NET; i++)
         if (!column_finish(&col[i], cold)) goto done;
@@ -482,7 +508,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         PyObject *state = Py_BuildValue("(NNNO)", counter_object(iteration), counter_object(test_iteration),
                                         PyLong_FromLongLong(test_net.value), testing ? Py_True : Py_False);
         if (!state) goto done;
-        result = PyTuple_New(COLUMNS + 2);
+        result = PyTuple_New(COLUMNS + 3);
         if (!result) {
             Py_DECREF(state);
             goto done;
@@ -491,9 +517,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             PyTuple_SET_ITEM(result, i, col[i].bytes);
             col[i].bytes = NULL;
         }
-        PyTuple_SET_ITEM(result, COLUMNS, names.list);
+        PyTuple_SET_ITEM(result, COLUMNS, texts.list);
+        texts.list = NULL;
+        PyTuple_SET_ITEM(result, COLUMNS + 1, names.list);
         names.list = NULL;
-        PyTuple_SET_ITEM(result, COLUMNS + 1, state);
+        PyTuple_SET_ITEM(result, COLUMNS + 2, state);
     }
     goto done;
 python:
@@ -502,6 +530,7 @@ python:
 done:
     for (int i = 0; i < COLUMNS; i++) Py_XDECREF(col[i].bytes);
     Py_XDECREF(names.list);
+    Py_XDECREF(texts.list);
     return result;
 }
 

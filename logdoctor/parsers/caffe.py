@@ -338,7 +338,7 @@ class CaffeLineParser:
             return None
         (dates, minutes, seconds_, index, name, value, step, step_known, phase, output, output_known, net, net_known,
          weight, cold, cold_start, cold_iteration, cold_iteration_known, cold_test_iteration, cold_test_iteration_known,
-         cold_test_net, names, state) = scanned
+         cold_test_net, kind, text_code, texts, names, state) = scanned
         seconds = self.clock.seconds_of(np.frombuffer(dates, np.int64), np.frombuffer(minutes, np.int64),
                                         np.frombuffer(seconds_, np.float64))
         rows, unknown = Rows(), []
@@ -361,7 +361,8 @@ class CaffeLineParser:
         columns = dict(
             line=lines, seconds=seconds[where], value=np.frombuffer(value, np.float64),
             name=(np.frombuffer(name, np.int32), names),
-            step=_masked(step, step_known), phase=np.frombuffer(phase, np.int8),
+            step=_masked(step, step_known), phase=np.frombuffer(phase, np.int8), kind=np.frombuffer(kind, np.int8),
+            text=(np.frombuffer(text_code, np.int32), texts),
             output=_masked(output, output_known), net=_masked(net, net_known),
             weight=np.frombuffer(weight, np.float64),
         )
@@ -499,10 +500,12 @@ class CaffeLineParser:
 
 
 HOT_KINDS = frozenset({"display", "lr", "testing", "output"})  # read by SCAN
+BULK_KINDS = HOT_KINDS | {"forward", "backward", "update", "norms"}  # and by DEBUG_SCAN
+
+
 def _masked(values: bytearray, known: bytearray) -> np.ma.MaskedArray:
     """A nullable integer column from the scanner's buffers."""
     return np.ma.MaskedArray(np.frombuffer(values, np.int64), mask=~np.frombuffer(known, np.bool_))
-BULK_KINDS = HOT_KINDS | {"forward", "backward", "update", "norms"}  # and by DEBUG_SCAN
 
 
 def _debug_rows(index: int, groups: tuple, testing: bool, iteration, test_iteration, test_net, add, wait) -> None:
