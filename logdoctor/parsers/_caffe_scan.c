@@ -1,13 +1,15 @@
-/* The hot lines of a Caffe log, read in C: display, lr, "Testing net" and net output lines, and snapshots.
+/* The hot lines of a Caffe log, read in C: display, lr, "Testing net" and net output lines, and the others
+ * that recur through a long run.
  *
  * This is logdoctor.parsers.caffe's SCAN pattern and the loop over its matches, for blocks of
  * ASCII text: scan() classifies every line exactly as SCAN does (glog prefix, NVCaffe rank tag,
  * the four messages), carries the current iteration and test pass from line to line, and returns
  * the rows of the hot lines as column buffers, the time stamp of every line, and the other
  * ("cold") lines with the state they were read in, for the Python code to handle one by one.
- * Snapshot messages, which recur all through a long run, are read here too, as the Python code's
- * MESSAGES pattern reads them: a note with the file's name.  (A block with no cold row needs no
- * merging of the Python code's rows into the scanner's.)
+ * The other messages that may recur all through a long run are read here too, as the Python code's
+ * MESSAGES patterns read them: snapshots (a note with the file's name), gradient clipping (the
+ * norm) and the test loss of some versions.  (A block with no cold row needs no merging of the
+ * Python code's rows into the scanner's.)
  *
  * Numbers are converted with PyOS_string_to_double, which is what float() calls: the values are
  * bit for bit those of the Python path.  Whatever this code does not read exactly the way the
@@ -357,7 +359,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     if (name_code(&names, (pos_t)"loss", (pos_t)"loss" + 4) < 0 || name_code(&names, (pos_t)"lr", (pos_t)"lr" + 2) < 0
         || name_code(&texts, (pos_t)"", (pos_t)"") < 0)  /* a metric's text: "" */
         goto done;
-    int32_t snapshot = -1;  /* the name of snapshot notes, once one is seen */
+    int32_t snapshot = -1, grad_norm = -1;  /* names of rows most logs have none of, once one is seen */
 
     Py_ssize_t hot = 0, cold = 0, index = 0;
     pos_t eol = start;
@@ -440,6 +442,31 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                         step = test_iteration;
                         net = test_net;
                     }
+                }
+            }
+        } else if (STARTS(s, eol, "Test loss: ")) {  /* Test loss: VALUE  (some versions, at each test pass) */
+            pos_t t = s + 11;
+            if (value_end(t, eol) > t) {
+                v0 = t;
+                v1 = value_end(t, eol);
+                name = NAME_LOSS;
+                phase = TEST;
+                step = test_iteration;
+                net = test_net;
+            }
+        } else if (STARTS(s, eol, "Gradient clipping: scaling down gradients (L2 norm ")) {
+            /* ... VALUE > [^)\s]+\)  -- at every iteration whose gradient was clipped */
+            pos_t t = s + 51, v = value_end(t, eol);
+            if (v > t && STARTS(v, eol, " > ")) {
+                pos_t u = v + 3;
+                while (u < eol && *u != ')' && !is_space(*u)) u++;
+                if (u > v + 3 && u < eol && *u == ')') {
+                    if (grad_norm < 0 && (grad_norm = name_code(&names, (pos_t)"grad_norm", (pos_t)"grad_norm" + 9)) < 0)
+                        goto done;
+                    v0 = t;
+                    v1 = v;
+                    name = grad_norm;
+                    step = iteration;
                 }
             }
         } else if (STARTS(s, eol, "Snapshotting ")) {
