@@ -187,10 +187,9 @@ class Analyzer:
             run = self.run(final=False)
             self._collect(run)
             kept, horizon = tables.compaction(run.arrays, budget=self.max_rows // 2, groups=run.groups)
-            compacted = tables.take_arrays(self.buffer.arrays(), kept)
             del run  # (with the frame, the last views of the buffer: it may be written again from its start)
             self.frame = None
-            self.buffer.restart(compacted)
+            self.buffer.keep(kept)
             self.horizon = max(self.horizon, horizon)
 
     def _collect(self, run: Run) -> None:

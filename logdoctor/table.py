@@ -234,7 +234,7 @@ class TableBuffer:
     view of it, not everything concatenated again for each rule run.
 
     State is the point here.  What a view shows is never written again while the view lives (pieces go
-    after it, growing past the capacity moves to new arrays, and :meth:`restart` writes from the start
+    after it, growing past the capacity moves to new arrays, and :meth:`keep` writes from the start
     only when no view is left), so a DataFrame made from a view stays as it was.
     """
 
@@ -252,15 +252,21 @@ class TableBuffer:
     def __len__(self) -> int:
         return self.size
 
-    def restart(self, arrays: dict[str, np.ndarray]) -> None:
-        """Hold ``arrays`` alone (a compacted table).  Memory never written costs a page fault per page, more
-        than the copy: the arrays go into the same storage from its start, unless a view of it is still
-        alive (a frame someone holds); then into new storage."""
+    def keep(self, rows: np.ndarray) -> None:
+        """Hold only the rows ``rows`` (a mask): the table compacted, the rows in their order, strings with their
+        codes.  Memory never written costs a page fault per page, more than the copy: the rows move to the
+        start of the same storage, unless a view of it is still alive (a frame someone holds); then into new
+        storage."""
+        rows = np.flatnonzero(rows)
+        old = [self.data, self.masks]
         if self._references() != self.unviewed:
+            labels = self.labels
             self._allocate(self.capacity)
-        self.size = 0
-        self.labels = {name: {} for name in STRING_COLUMNS}
-        self.extend(arrays)
+            self.labels = labels
+        for now, before in zip((self.data, self.masks), old):
+            for name, values in before.items():
+                now[name][:len(rows)] = values[rows]  # (gathered first: no row is written over before it is read)
+        self.size = len(rows)
 
     def _references(self) -> list[int]:
         """How many references each storage array has: a numpy view holds one on its base (this is

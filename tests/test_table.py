@@ -113,21 +113,25 @@ def test_merging_puts_the_few_rows_before_the_rows_of_their_line_as_a_stable_sor
                                       table.frame_from_arrays(expected))
 
 
-def test_a_restarted_buffer_reuses_its_storage_unless_a_frame_still_shows_it():
+def test_a_compacted_buffer_reuses_its_storage_unless_a_frame_still_shows_it():
     buffer = table.TableBuffer(capacity=16)
-    buffer.extend(rows([1, 2, 3], ["loss", "lr", "loss"]))
+    buffer.extend(rows([1, 2, 3, 4], ["loss", "lr", "loss", "acc"], steps=[10, 20, 30, 40]))
     storage = weakref.ref(buffer.data["line"])  # (not a reference that would keep it)
-    buffer.restart(rows([7], ["acc"]))  # no view alive: written again from the start
-    assert buffer.data["line"] is storage() and len(buffer) == 1
+    buffer.keep(np.array([False, True, True, True]))  # no view alive: the rows move to the start
+    assert buffer.data["line"] is storage() and len(buffer) == 3
     frame = table.frame_from_arrays(buffer.arrays())
-    buffer.restart(rows([9, 10], ["x", "y"]))  # the frame shows the storage: new storage, the frame unchanged
+    buffer.keep(np.array([True, False, True]))  # the frame shows the storage: new storage, the frame unchanged
     assert buffer.data["line"] is not storage()
-    assert frame["line"].tolist() == [7] and frame["name"].tolist() == ["acc"]
-    assert table.frame_from_arrays(buffer.arrays())["name"].tolist() == ["x", "y"]
+    assert frame["line"].tolist() == [2, 3, 4] and frame["name"].tolist() == ["lr", "loss", "acc"]
+    assert table.frame_from_arrays(buffer.arrays())["name"].tolist() == ["lr", "acc"]
     del frame
     storage = weakref.ref(buffer.data["line"])
-    buffer.restart(rows([11], ["z"]))
+    buffer.extend(rows([5], ["lr"], steps=[None]))
+    buffer.keep(np.array([False, True, True]))
     assert buffer.data["line"] is storage()
+    kept = table.frame_from_arrays(buffer.arrays())
+    assert kept["line"].tolist() == [4, 5] and kept["name"].tolist() == ["acc", "lr"]
+    assert kept["step"].isna().tolist() == [False, True]
 
 
 def same_groups(groups: table.Grouping, codes: np.ndarray) -> bool:
