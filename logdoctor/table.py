@@ -557,66 +557,83 @@ def compaction(table: Table, budget: int, groups: Grouping | None = None) -> tup
     """
     groups = series_grouping(table) if groups is None else groups
     if isinstance(table, dict):
-        kinds, values, lines = table["kind"], table["value"], table["line"]
-        metric = kinds == METRIC
+        metric, values, lines = table["kind"] == METRIC, table["value"], table["line"]
     else:
         metric = (table["kind"] == "metric").to_numpy()
         values, lines = table["value"].to_numpy(), table["line"].to_numpy()
     order, starts = groups.order, groups.starts
     share = max(budget // max(len(starts), 1), 100)
     head, tail, buckets = share // 10, share // 2, share // 5
-    # The rows in series order (``order``: each series' rows together, in log order), where a row's place
-    # in its series is its distance from the series' first row.
-    sizes = np.diff(starts, append=len(order))
-    position = np.arange(len(order)) - np.repeat(starts, sizes)
-    metric = metric[order]
+    # In series order (``order``: each series' rows together, in log order) the middle of each series, its
+    # metric values between the head and the tail, is what may go.
+    middle_sizes = np.maximum(np.diff(starts, append=len(order)) - head - tail, 0)
+    long = middle_sizes > 0
+    middle_begins, middle_sizes = (starts + head)[long], middle_sizes[long]
+    middle = _runs_mask(middle_begins, middle_sizes, len(order))
+    middle &= metric[order]
     values = values[order]
     bad = ~np.isfinite(values)
-    first_bad = np.zeros(len(order), dtype=bool)  # the first non-finite values of each series
+    chosen = middle  # the values the buckets' medians are taken of: finite ones
     if bad.any():
-        first_bad[np.flatnonzero(bad)[grouping(groups.codes[order[bad]]).positions < head]] = True
-    keep = ~metric | first_bad | (position < head) | (position >= np.repeat(sizes - tail, sizes))
-    middle = ~keep
-    horizon = int(lines[order[middle]].max()) + 1 if middle.any() else 0
-    if middle.any():
-        # Bucket numbers that go on from one series to the next: series k has k * buckets and up.
-        bucket = (position - head) * buckets // np.repeat(np.maximum(sizes - head - tail, 1), sizes)
-        bucket += np.repeat(np.arange(len(starts)) * buckets, sizes)
-        keep[_nearest_median(bucket, values, middle & ~bad)] = True
-    kept = np.zeros(len(order), dtype=bool)
-    kept[order[keep]] = True
+        middle[_first_of_each_series(np.flatnonzero(bad), starts, head)] = False
+        chosen = middle & ~bad
+    dropped = np.zeros(len(order), dtype=bool)  # in log order
+    dropped[order] = middle
+    if not middle.any():
+        return ~dropped, 0
+    horizon = int(lines.max(where=dropped, initial=np.iinfo(lines.dtype).min)) + 1  # (where=: no copy of the lines)
+    kept = ~dropped
+    kept[order[_bucket_nearest_medians(values, chosen, middle_begins, middle_sizes, buckets)]] = True
     return kept, horizon
 
 
-def _nearest_median(bucket: np.ndarray, values: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Of the ``chosen`` rows (finite values), per bucket the first whose value is nearest the bucket's
-    median.  The rows are in series order, so the chosen rows of a bucket follow each other in log order."""
-    rows = np.flatnonzero(chosen)
-    if not len(rows):
-        return rows
-    bucket, values = bucket[rows], values[rows]
-    starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
-    sizes = np.diff(starts, append=len(rows))
-    with np.errstate(over="ignore"):  # values near the float limit: a median or distance of inf, as in pandas
-        distance = np.abs(values - np.repeat(run_medians(values, starts), sizes))
-    nearest = np.flatnonzero(distance == np.repeat(np.minimum.reduceat(distance, starts), sizes))
-    return rows[nearest[np.searchsorted(nearest, starts)]]  # each bucket has one: its first
+def _runs_mask(begins: np.ndarray, sizes: np.ndarray, length: int) -> np.ndarray:
+    """A mask of ``length`` rows, true on the runs of ``sizes`` rows from ``begins`` (in order, apart)."""
+    ends = begins + sizes
+    gaps = begins - np.concatenate(([0], ends[:-1]))
+    lengths = np.append(np.column_stack((gaps, sizes)).ravel(), length - (ends[-1] if len(ends) else 0))
+    return np.repeat(np.resize([False, True], len(lengths)), lengths)  # gap, run, gap, ..., gap
 
 
-def run_medians(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The median of each run of ``values`` (the runs begin at ``starts``; no nan), as pandas has it: the
-    middle value, or the mean of the two middle ones.
+def _first_of_each_series(rows: np.ndarray, starts: np.ndarray, count: int) -> np.ndarray:
+    """Of ``rows`` (ascending places in series order), the first ``count`` of each series."""
+    series = np.searchsorted(starts, rows, side="right") - 1
+    rank = np.arange(len(rows)) - np.searchsorted(rows, starts)[series]
+    return rows[rank < count]
+
+
+def _bucket_nearest_medians(values: np.ndarray, chosen: np.ndarray, begins: np.ndarray, sizes: np.ndarray,
+                            buckets: int) -> np.ndarray:
+    """The middles of the long series (``sizes`` places from ``begins``) cut into ``buckets`` each: of each
+    bucket's ``chosen`` values, the place of the first nearest their median."""
+    # Value p of a middle of n is in bucket p * buckets // n: bucket b begins at ceil(b * n / buckets).
+    bounds = begins[:, None] + (np.arange(buckets + 1) * sizes[:, None] + buckets - 1) // buckets
+    first, end = bounds[:, :-1].ravel(), bounds[:, 1:].ravel()
+    places = None
+    if np.count_nonzero(chosen) < sizes.sum():  # holes (notes, non-finite values): buckets among the chosen values
+        places = np.flatnonzero(chosen)
+        first, end, values = np.searchsorted(places, first), np.searchsorted(places, end), values[places]
+    filled = end > first
+    nearest = _nearest_median(values, first[filled], (end - first)[filled])
+    return nearest if places is None else places[nearest]
+
+
+def _nearest_median(values: np.ndarray, begins: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Per run of ``values`` (``sizes`` of them from ``begins``; finite), the place of the first one nearest
+    the run's median, as pandas has it: the middle value, or the mean of the two middle ones.
 
     Runs of one length are sorted together, as the rows of a matrix (numpy sorts the rows of a matrix
     several times faster than pandas finds the medians of groups); a series' buckets have one or two
     lengths, so there are few matrices.
     """
-    sizes = np.diff(starts, append=len(values))
-    out = np.empty(len(starts))
+    nearest = np.empty(len(begins), dtype=np.int64)
     for size in np.unique(sizes):
         runs = np.flatnonzero(sizes == size)
-        ordered = np.sort(values[starts[runs, None] + np.arange(size)], axis=1)
-        middle = ordered[:, size // 2]
-        with np.errstate(over="ignore"):  # two middle values near the float limit: inf, as in pandas
-            out[runs] = middle if size % 2 else (middle + ordered[:, size // 2 - 1]) / 2
-    return out
+        block = np.lib.stride_tricks.sliding_window_view(values, size)[begins[runs]]  # (no index matrix)
+        ordered = np.sort(block, axis=1)
+        with np.errstate(over="ignore"):  # values near the float limit: a median or distance of inf, as in pandas
+            median = ordered[:, size // 2] if size % 2 else (ordered[:, size // 2] + ordered[:, size // 2 - 1]) / 2
+            distance = block - median[:, None]
+            np.abs(distance, out=distance)
+        nearest[runs] = begins[runs] + np.argmin(distance, axis=1)  # the first of equally near values
+    return nearest
