@@ -8,6 +8,7 @@ early stopping, and configuration such as Caffe's solver parameters.
 
 from __future__ import annotations
 
+import math
 import sys
 from itertools import islice
 from typing import TYPE_CHECKING, NamedTuple
@@ -415,32 +416,32 @@ def series_grouping(table: Table, strings: dict[str, Strings] | None = None) -> 
     work from.  The series need no numbering in order of first appearance here: when their keys are few,
     the keys themselves are grouped."""
     keys, bound = series_keys(table, strings)
-    if bound <= 1 << 16:
-        return grouping(keys)
-    # Numbered in any order (the groups are the same): pandas hashes them ten times faster than numpy sorts
-    # them, which pays for importing it on a large table only.
-    return grouping(_factorized(keys) if len(keys) >= 100_000 else np.unique(keys, return_inverse=True)[1])
+    if bound > 1 << 16:
+        # Numbered in any order (the groups are the same): pandas hashes them ten times faster than numpy sorts
+        # them, which pays for importing it on a large table only.
+        keys = _factorized(keys) if len(keys) >= 100_000 else np.unique(keys, return_inverse=True)[1]
+    return grouping(keys)
 
 
 def series_keys(table: Table, strings: dict[str, Strings] | None = None) -> tuple[np.ndarray, int]:
     """Per row a number in ``range(bound)`` that is the same for two rows exactly when their series is, and
-    the bound: the ``SERIES_KEY`` parts as digits of a mixed-radix number."""
+    the bound: the ``SERIES_KEY`` parts as digits of a mixed-radix number (a missing part is digit 0)."""
     rows = _rows(table)
-    keys, radix = np.zeros(rows, dtype=np.int64), 1
     strings = strings or {}
-    for name in SERIES_KEY if rows else ():
-        found = _key_part(strings[name] if name in strings else table[name])
-        if found is None:
-            continue  # the same on every row (layer and blob without debug_info): tells no series apart
-        part, count = found
+    parts = [_key_part(strings[name] if name in strings else table[name]) for name in SERIES_KEY if rows]
+    parts = [part for part in parts if part is not None]  # (the same on every row: tells no series apart)
+    bound = math.prod(count + 1 for _, count in parts)
+    keys = np.zeros(rows, dtype=np.int32 if bound < 1 << 31 else np.int64)  # (narrower: fewer bytes to go over)
+    radix, ones = 1, 0  # ones: the number all of whose digits so far are 1
+    for part, count in parts:
         if radix * (count + 1) >= 1 << 62:  # renumber before the mixed-radix number overflows
-            keys = _factorized(keys)
-            radix = int(keys.max(initial=0)) + 1
-        # A digit from 0 (missing) to ``count``, added in place (no temporary arrays of a million rows).
+            keys = _factorized(keys + ones)
+            radix, ones = int(keys.max(initial=0)) + 1, 0
+        # Each digit is its part + 1; the ones are added once at the end (a pass less per part).
         keys *= count + 1
         keys += part
-        keys += 1
-        radix *= count + 1
+        radix, ones = radix * (count + 1), ones * (count + 1) + 1
+    keys += ones
     return keys, radix
 
 
@@ -463,13 +464,11 @@ def _key_part(column: object) -> tuple[np.ndarray, int] | None:
     if isinstance(column, Strings):  # names, layers, blobs
         part, count = column.codes, len(column.labels)
     elif isinstance(column, np.ma.MaskedArray):  # output, net
-        part, count = _small_ints(column.data, np.ma.getmaskarray(column))
+        return _small_ints(column.data, np.ma.getmaskarray(column))
     elif isinstance(column, np.ndarray) and column.dtype == np.int8:  # phase: codes of its categories
         part, count = column, int(column.max(initial=-1)) + 1
-    elif isinstance(column, np.ndarray) and column.dtype == np.int64 and (
-            int(column.max()) - int(column.min()) < len(column)):  # segment
-        part = column - column.min()
-        count = int(part.max()) + 1
+    elif isinstance(column, np.ndarray) and column.dtype == np.int64:  # segment
+        return _small_ints(column)
     elif isinstance(column, np.ndarray):
         part = _factorized(column)
         count = int(part.max(initial=-1)) + 1
@@ -487,7 +486,7 @@ def _pandas_key_part(column: object) -> tuple[np.ndarray, int] | None:
     if isinstance(column, pd.Categorical):  # phase
         part, count = column.codes, len(column.categories)
     elif isinstance(column, pd.arrays.IntegerArray):  # output, net
-        part, count = _small_ints(column._data, column._mask)
+        return _small_ints(column._data, column._mask)
     elif column.dtype == object:  # names, layers, blobs: missing but in debug_info, so only the rest is hashed
         missing = pd.isna(column)
         if missing.all():
@@ -500,27 +499,36 @@ def _pandas_key_part(column: object) -> tuple[np.ndarray, int] | None:
     return None if part.min() == part.max() else (part, count)
 
 
-def _small_ints(values: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, int]:
-    """A nullable integer column as numbers below a bound (-1: missing): the values less the least when
-    they lie close together (output and net indices: no hashing), else their codes in order of first
-    appearance."""
-    if missing.all():  # (Keras and Lightning have none)
-        return np.full(len(values), -1, dtype=np.int64), 0
+def _small_ints(values: np.ndarray, missing: np.ndarray | None = None) -> tuple[np.ndarray, int] | None:
+    """An integer column (nullable: ``missing``) as :func:`_key_part` has it: the values less the least when
+    they lie close together (segments, output and net indices: no hashing), else their codes in order of
+    first appearance."""
+    if missing is not None and not missing.any():
+        missing = None
+    if missing is not None and missing.all():  # (Keras and Lightning have no output and net)
+        return None
     # The bounds of every row's number, missing ones too (whatever they hold): looser, but no copy.
     low, high = int(values.min()), int(values.max())
-    if high - low < len(values):
-        part = values - low
-        part[missing] = -1
-        return part, high - low + 1
-    part = np.full(len(values), -1, dtype=np.int64)
-    part[~missing] = _factorized(values[~missing])
-    return part, int(part.max()) + 1
+    if missing is None and low == high:
+        return None
+    if high - low >= len(values):  # far apart: hashed
+        if missing is None:
+            part = _factorized(values)
+        else:
+            part = np.full(len(values), -1, dtype=np.int64)
+            part[~missing] = _factorized(values[~missing])
+        return part, int(part.max()) + 1
+    part = values - (low if missing is None else low - 1)
+    if missing is not None:  # -1 where missing (arithmetic: quicker than assigning through the mask)
+        part *= ~missing
+        part -= 1
+    return part, high - low + 1
 
 
 class Grouping(NamedTuple):
     """The rows of a table by series: worked out once, shared by the rules and :func:`compaction`."""
 
-    codes: np.ndarray   # the series of each row: numbers that tell them apart (see :func:`series_grouping`)
+    codes: np.ndarray   # the series of each row: 0, 1, 2... in the order of the groups
     order: np.ndarray   # the rows sorted by series, in log order within one
     starts: np.ndarray  # where each series begins in ``order``
 
@@ -534,14 +542,20 @@ class Grouping(NamedTuple):
 
 
 def grouping(codes: np.ndarray) -> Grouping:
-    """Rows grouped by code (a stable sort: log order stays within a group)."""
+    """Rows grouped by code (non-negative integers; a stable sort: log order stays within a group)."""
     if not len(codes):
         return Grouping(codes, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    # numpy sorts 16-bit integers stably by radix: several times faster than 64-bit ones.
-    keys = codes.astype(np.uint16) if codes.max() < 1 << 16 else codes
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    return Grouping(codes, order, np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))))
+    if codes.max() >= max(len(codes), 1 << 16):  # (far apart: numbered first, for the count of each)
+        codes = np.unique(codes, return_inverse=True)[1]
+    sizes = np.bincount(codes)
+    used = sizes > 0
+    # The codes numbered 0, 1, 2... in their order, in the narrowest type: numpy sorts 8- and 16-bit integers
+    # stably by radix, a pass per byte, several times faster than wider ones.
+    groups = int(used.sum())
+    narrow = np.uint8 if groups <= 1 << 8 else np.uint16 if groups <= 1 << 16 else np.int64
+    codes = (np.cumsum(used) - 1).astype(narrow).take(codes)
+    sizes = sizes[used]
+    return Grouping(codes, np.argsort(codes, kind="stable"), np.concatenate(([0], np.cumsum(sizes[:-1]))))
 
 
 def compaction(table: Table, budget: int, groups: Grouping | None = None) -> tuple[np.ndarray, int]:
