@@ -518,10 +518,12 @@ def _small_ints(values: np.ndarray, missing: np.ndarray | None = None) -> tuple[
             part = np.full(len(values), -1, dtype=np.int64)
             part[~missing] = _factorized(values[~missing])
         return part, int(part.max()) + 1
-    part = values - (low if missing is None else low - 1)
-    if missing is not None:  # -1 where missing (arithmetic: quicker than assigning through the mask)
-        part *= ~missing
-        part -= 1
+    if missing is None:
+        return values - low, high - low + 1
+    # 32 bits (the numbers are below the number of rows): half the bytes to write, and to add to the keys.
+    part = np.subtract(values, low - 1, out=np.empty(len(values), dtype=np.int32), casting="same_kind")
+    part *= ~missing  # -1 where missing (arithmetic: quicker than assigning through the mask)
+    part -= 1
     return part, high - low + 1
 
 

@@ -383,10 +383,23 @@ def test_the_median_of_five_by_min_and_max_is_the_sorted_middle():
     every = np.array(list(itertools.product(range(5), repeat=5)), dtype=float).T  # every order, ties too
     assert np.array_equal(median_of_five(*every), np.sort(every, axis=0)[2])
     rng = np.random.default_rng(14)
-    for trial in range(300):  # windows of five take that way when no value is negative
-        values = rng.integers(0, 4, int(rng.integers(0, 60))).astype(float) * (1.0 if trial % 2 else 0.37)
+    for trial in range(300):  # windows of five take that way when no value is -0.0
+        values = rng.integers(-2, 4, int(rng.integers(0, 60))).astype(float) * (1.0 if trial % 2 else 0.37)
         expected = pd.Series(values).rolling(5, min_periods=1).median().to_numpy()
         assert np.array_equal(trailing_median(values, 5), expected)
+
+
+def test_odd_windows_by_pairs_are_the_sorted_medians():
+    """Odd windows other than five take the median of each pair of windows from their shared values sorted
+    once (no -0.0): the same numbers as pandas, ties and negative values too."""
+    rng = np.random.default_rng(19)
+    for trial in range(600):
+        n, window = int(rng.integers(0, 120)), int(rng.choice([3, 7, 9, 15, 31]))
+        values = rng.normal(size=n) * 10.0 ** rng.integers(-3, 3, n)
+        if trial % 2:
+            values = rng.integers(-2, 4, n).astype(float)  # ties, 0.0 but no -0.0
+        expected = pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
+        assert trailing_median(values, window).tobytes() == expected.tobytes(), (n, window)
 
 
 def test_a_long_run_is_cut_into_chunks_without_changing_the_medians():
