@@ -645,11 +645,11 @@ def _nearest_median(values: np.ndarray, begins: np.ndarray, sizes: np.ndarray) -
     nearest = np.empty(len(begins), dtype=np.int64)
     for size in np.unique(sizes):
         runs = np.flatnonzero(sizes == size)
-        block = np.lib.stride_tricks.sliding_window_view(values, size)[begins[runs]]  # (no index matrix)
+        block = np.lib.stride_tricks.sliding_window_view(values, size)[begins[runs]]  # a copy (no index matrix)
         ordered = np.sort(block, axis=1)
         with np.errstate(over="ignore"):  # values near the float limit: a median or distance of inf, as in pandas
             median = ordered[:, size // 2] if size % 2 else (ordered[:, size // 2] + ordered[:, size // 2 - 1]) / 2
-            distance = block - median[:, None]
+            distance = np.subtract(block, median[:, None], out=block)  # (in place: a million fewer new floats)
             np.abs(distance, out=distance)
         nearest[runs] = begins[runs] + np.argmin(distance, axis=1)  # the first of equally near values
     return nearest
