@@ -634,22 +634,28 @@ def _bucket_nearest_medians(values: np.ndarray, chosen: np.ndarray, begins: np.n
     return nearest if places is None else places[nearest]
 
 
+VALUES_AT_ONCE = 1 << 16  # sorted in matrices of this many values: they stay in the cache, and are reused
+
+
 def _nearest_median(values: np.ndarray, begins: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Per run of ``values`` (``sizes`` of them from ``begins``; finite), the place of the first one nearest
     the run's median, as pandas has it: the middle value, or the mean of the two middle ones.
 
     Runs of one length are sorted together, as the rows of a matrix (numpy sorts the rows of a matrix
     several times faster than pandas finds the medians of groups); a series' buckets have one or two
-    lengths, so there are few matrices.
+    lengths, so there are few kinds of matrices, each of up to ``VALUES_AT_ONCE`` values.
     """
     nearest = np.empty(len(begins), dtype=np.int64)
     for size in np.unique(sizes):
-        runs = np.flatnonzero(sizes == size)
-        block = np.lib.stride_tricks.sliding_window_view(values, size)[begins[runs]]  # a copy (no index matrix)
-        ordered = np.sort(block, axis=1)
-        with np.errstate(over="ignore"):  # values near the float limit: a median or distance of inf, as in pandas
-            median = ordered[:, size // 2] if size % 2 else (ordered[:, size // 2] + ordered[:, size // 2 - 1]) / 2
-            distance = np.subtract(block, median[:, None], out=block)  # (in place: a million fewer new floats)
-            np.abs(distance, out=distance)
-        nearest[runs] = begins[runs] + np.argmin(distance, axis=1)  # the first of equally near values
+        same = np.flatnonzero(sizes == size)
+        at_once = max(VALUES_AT_ONCE // size, 1)  # runs per matrix
+        for k in range(0, len(same), at_once):
+            runs = same[k: k + at_once]
+            block = np.lib.stride_tricks.sliding_window_view(values, size)[begins[runs]]  # a copy (no index matrix)
+            ordered = np.sort(block, axis=1)
+            with np.errstate(over="ignore"):  # values near the float limit: a median or distance of inf, as in pandas
+                median = ordered[:, size // 2] if size % 2 else (ordered[:, size // 2] + ordered[:, size // 2 - 1]) / 2
+                distance = np.subtract(block, median[:, None], out=block)  # (in place: no more new floats)
+                np.abs(distance, out=distance)
+            nearest[runs] = begins[runs] + np.argmin(distance, axis=1)  # the first of equally near values
     return nearest

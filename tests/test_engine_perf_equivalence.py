@@ -290,7 +290,9 @@ def test_series_codes_of_every_kind_of_key_column():
         assert np.array_equal(tables.series_codes(frame, {k: arrays[k] for k in tables.STRING_COLUMNS}), expected)
 
 
-def test_the_value_nearest_a_run_median_is_the_pandas_one():
+@pytest.mark.parametrize("at_once", [tables.VALUES_AT_ONCE, 8])  # one matrix per length, or several
+def test_the_value_nearest_a_run_median_is_the_pandas_one(at_once, monkeypatch):
+    monkeypatch.setattr(tables, "VALUES_AT_ONCE", at_once)
     rng = np.random.default_rng(13)
     for trial in range(300):
         sizes = rng.integers(1, 12, int(rng.integers(1, 40)))
