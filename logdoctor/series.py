@@ -289,7 +289,13 @@ class Run:
         """The rows of the notes whose name is ``wanted``, in log order."""
         names = self.arrays["name"]
         chosen = np.array([wanted(label) for label in names.labels] + [False])  # (-1: missing)
-        return np.flatnonzero(chosen[names.codes] & (self.arrays["kind"] == NOTE)).tolist()
+        return self._notes[chosen[names.codes[self._notes]]].tolist()
+
+    @cached_property
+    def _notes(self) -> np.ndarray:
+        """The rows of every note (a few among a million metric values: the rules' questions about notes look
+        only there)."""
+        return np.flatnonzero(self.arrays["kind"] == NOTE)
 
     def _note(self, row: int) -> tuple[float, str, int]:
         return float(self.arrays["value"][row]), str(self.arrays["text"].label(row)), int(self.arrays["line"][row])
@@ -383,10 +389,11 @@ def trailing_median(values: np.ndarray, window: int) -> np.ndarray:
     # The same numbers as pandas, several times faster on short windows; the first ones are shorter.
     out = np.empty(len(values))
     out[: window - 1] = [_middle(np.sort(head[: k + 1])) for k in range(window - 1)]
-    by_min_and_max = window == 5 and not np.signbit(values).any()  # (-0.0: min and max may pick another zero)
+    # Without -0.0, a median picked by comparisons is the sorted one to the bit (with it, another zero may be).
+    by_comparisons = not (np.signbit(values) & (values == 0)).any()
     for begin in range(0, len(values) - window + 1, CHUNK):
         part = values[begin: begin + CHUNK + window - 1]  # the next CHUNK windows
-        out[window - 1 + begin: begin + len(part)] = _window_medians(part, window, by_min_and_max)
+        out[window - 1 + begin: begin + len(part)] = _window_medians(part, window, by_comparisons)
     return out
 
 
@@ -416,16 +423,33 @@ def _middle(ordered: np.ndarray) -> float:
         return (ordered[n // 2] + ordered[n // 2 - 1]) / 2
 
 
-def _window_medians(values: np.ndarray, window: int, by_min_and_max: bool) -> np.ndarray:
+def _window_medians(values: np.ndarray, window: int, by_comparisons: bool) -> np.ndarray:
     """The median of each full window of ``values`` (finite): the middle of each sorted window (the mean of
-    the two middle ones for an even window), or for five with no -0.0, :func:`median_of_five`."""
-    if by_min_and_max:
+    the two middle ones for an even window), or if ``by_comparisons`` (no -0.0), for five
+    :func:`median_of_five` and for another odd window :func:`_paired_window_medians`."""
+    if by_comparisons and window == 5:
         return median_of_five(*(values[k: len(values) - 4 + k] for k in range(5)))
+    if by_comparisons and window % 2 and window > 1:
+        return _paired_window_medians(values, window)
     ordered = np.sort(np.lib.stride_tricks.sliding_window_view(values, window), axis=1)
     middle = ordered[:, window // 2]
     if window % 2 == 0:
         middle = (middle + ordered[:, window // 2 - 1]) / 2
     return middle
+
+
+def _paired_window_medians(values: np.ndarray, window: int) -> np.ndarray:
+    """The median of each full window of ``values`` (an odd ``window``) with half the sorting: windows 2j and
+    2j + 1 share all but one value each, and with the shared ones sorted, the median of each is its other
+    value clipped to the two middle shared ones."""
+    count = len(values) - window + 1  # windows
+    shared = np.sort(np.lib.stride_tricks.sliding_window_view(values[1:], window - 1)[::2], axis=1)
+    low, high = shared[:, window // 2 - 1], shared[:, window // 2]
+    out = np.empty(count)
+    out[0::2] = np.minimum(np.maximum(values[0:count:2], low), high)
+    odd = count // 2
+    out[1::2] = np.minimum(np.maximum(values[window: window + 2 * odd: 2], low[:odd]), high[:odd])
+    return out
 
 
 def median_of_five(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, e: np.ndarray) -> np.ndarray:

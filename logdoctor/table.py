@@ -8,6 +8,7 @@ early stopping, and configuration such as Caffe's solver parameters.
 
 from __future__ import annotations
 
+import math
 import sys
 from itertools import islice
 from typing import TYPE_CHECKING, NamedTuple
@@ -422,32 +423,32 @@ def series_grouping(table: Table, strings: dict[str, Strings] | None = None) -> 
     work from.  The series need no numbering in order of first appearance here: when their keys are few,
     the keys themselves are grouped."""
     keys, bound = series_keys(table, strings)
-    if bound <= 1 << 16:
-        return grouping(keys)
-    # Numbered in any order (the groups are the same): pandas hashes them ten times faster than numpy sorts
-    # them, which pays for importing it on a large table only.
-    return grouping(_factorized(keys) if len(keys) >= 100_000 else np.unique(keys, return_inverse=True)[1])
+    if bound > 1 << 16:
+        # Numbered in any order (the groups are the same): pandas hashes them ten times faster than numpy sorts
+        # them, which pays for importing it on a large table only.
+        keys = _factorized(keys) if len(keys) >= 100_000 else np.unique(keys, return_inverse=True)[1]
+    return grouping(keys)
 
 
 def series_keys(table: Table, strings: dict[str, Strings] | None = None) -> tuple[np.ndarray, int]:
     """Per row a number in ``range(bound)`` that is the same for two rows exactly when their series is, and
-    the bound: the ``SERIES_KEY`` parts as digits of a mixed-radix number."""
+    the bound: the ``SERIES_KEY`` parts as digits of a mixed-radix number (a missing part is digit 0)."""
     rows = _rows(table)
-    keys, radix = np.zeros(rows, dtype=np.int64), 1
     strings = strings or {}
-    for name in SERIES_KEY if rows else ():
-        found = _key_part(strings[name] if name in strings else table[name])
-        if found is None:
-            continue  # the same on every row (layer and blob without debug_info): tells no series apart
-        part, count = found
+    parts = [_key_part(strings[name] if name in strings else table[name]) for name in SERIES_KEY if rows]
+    parts = [part for part in parts if part is not None]  # (the same on every row: tells no series apart)
+    bound = math.prod(count + 1 for _, count in parts)
+    keys = np.zeros(rows, dtype=np.int32 if bound < 1 << 31 else np.int64)  # (narrower: fewer bytes to go over)
+    radix, ones = 1, 0  # ones: the number all of whose digits so far are 1
+    for part, count in parts:
         if radix * (count + 1) >= 1 << 62:  # renumber before the mixed-radix number overflows
-            keys = _factorized(keys)
-            radix = int(keys.max(initial=0)) + 1
-        # A digit from 0 (missing) to ``count``, added in place (no temporary arrays of a million rows).
+            keys = _factorized(keys + ones)
+            radix, ones = int(keys.max(initial=0)) + 1, 0
+        # Each digit is its part + 1; the ones are added once at the end (a pass less per part).
         keys *= count + 1
         keys += part
-        keys += 1
-        radix *= count + 1
+        radix, ones = radix * (count + 1), ones * (count + 1) + 1
+    keys += ones
     return keys, radix
 
 
@@ -470,13 +471,11 @@ def _key_part(column: object) -> tuple[np.ndarray, int] | None:
     if isinstance(column, Strings):  # names, layers, blobs
         part, count = column.codes, len(column.labels)
     elif isinstance(column, np.ma.MaskedArray):  # output, net
-        part, count = _small_ints(column.data, np.ma.getmaskarray(column))
+        return _small_ints(column.data, np.ma.getmaskarray(column))
     elif isinstance(column, np.ndarray) and column.dtype == np.int8:  # phase: codes of its categories
         part, count = column, int(column.max(initial=-1)) + 1
-    elif isinstance(column, np.ndarray) and column.dtype == np.int64 and (
-            int(column.max()) - int(column.min()) < len(column)):  # segment
-        part = column - column.min()
-        count = int(part.max()) + 1
+    elif isinstance(column, np.ndarray) and column.dtype == np.int64:  # segment
+        return _small_ints(column)
     elif isinstance(column, np.ndarray):
         part = _factorized(column)
         count = int(part.max(initial=-1)) + 1
@@ -494,7 +493,7 @@ def _pandas_key_part(column: object) -> tuple[np.ndarray, int] | None:
     if isinstance(column, pd.Categorical):  # phase
         part, count = column.codes, len(column.categories)
     elif isinstance(column, pd.arrays.IntegerArray):  # output, net
-        part, count = _small_ints(column._data, column._mask)
+        return _small_ints(column._data, column._mask)
     elif column.dtype == object:  # names, layers, blobs: missing but in debug_info, so only the rest is hashed
         missing = pd.isna(column)
         if missing.all():
@@ -507,27 +506,38 @@ def _pandas_key_part(column: object) -> tuple[np.ndarray, int] | None:
     return None if part.min() == part.max() else (part, count)
 
 
-def _small_ints(values: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, int]:
-    """A nullable integer column as numbers below a bound (-1: missing): the values less the least when
-    they lie close together (output and net indices: no hashing), else their codes in order of first
-    appearance."""
-    if missing.all():  # (Keras and Lightning have none)
-        return np.full(len(values), -1, dtype=np.int64), 0
+def _small_ints(values: np.ndarray, missing: np.ndarray | None = None) -> tuple[np.ndarray, int] | None:
+    """An integer column (nullable: ``missing``) as :func:`_key_part` has it: the values less the least when
+    they lie close together (segments, output and net indices: no hashing), else their codes in order of
+    first appearance."""
+    if missing is not None and not missing.any():
+        missing = None
+    if missing is not None and missing.all():  # (Keras and Lightning have no output and net)
+        return None
     # The bounds of every row's number, missing ones too (whatever they hold): looser, but no copy.
     low, high = int(values.min()), int(values.max())
-    if high - low < len(values):
-        part = values - low
-        part[missing] = -1
-        return part, high - low + 1
-    part = np.full(len(values), -1, dtype=np.int64)
-    part[~missing] = _factorized(values[~missing])
-    return part, int(part.max()) + 1
+    if missing is None and low == high:
+        return None
+    if high - low >= len(values):  # far apart: hashed
+        if missing is None:
+            part = _factorized(values)
+        else:
+            part = np.full(len(values), -1, dtype=np.int64)
+            part[~missing] = _factorized(values[~missing])
+        return part, int(part.max()) + 1
+    if missing is None:
+        return values - low, high - low + 1
+    # 32 bits (the numbers are below the number of rows): half the bytes to write, and to add to the keys.
+    part = np.subtract(values, low - 1, out=np.empty(len(values), dtype=np.int32), casting="same_kind")
+    part *= ~missing  # -1 where missing (arithmetic: quicker than assigning through the mask)
+    part -= 1
+    return part, high - low + 1
 
 
 class Grouping(NamedTuple):
     """The rows of a table by series: worked out once, shared by the rules and :func:`compaction`."""
 
-    codes: np.ndarray   # the series of each row: numbers that tell them apart (see :func:`series_grouping`)
+    codes: np.ndarray   # the series of each row: 0, 1, 2... in the order of the groups
     order: np.ndarray   # the rows sorted by series, in log order within one
     starts: np.ndarray  # where each series begins in ``order``
 
@@ -541,14 +551,20 @@ class Grouping(NamedTuple):
 
 
 def grouping(codes: np.ndarray) -> Grouping:
-    """Rows grouped by code (a stable sort: log order stays within a group)."""
+    """Rows grouped by code (non-negative integers; a stable sort: log order stays within a group)."""
     if not len(codes):
         return Grouping(codes, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    # numpy sorts 16-bit integers stably by radix: several times faster than 64-bit ones.
-    keys = codes.astype(np.uint16) if codes.max() < 1 << 16 else codes
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    return Grouping(codes, order, np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))))
+    if codes.max() >= max(len(codes), 1 << 16):  # (far apart: numbered first, for the count of each)
+        codes = np.unique(codes, return_inverse=True)[1]
+    sizes = np.bincount(codes)
+    used = sizes > 0
+    # The codes numbered 0, 1, 2... in their order, in the narrowest type: numpy sorts 8- and 16-bit integers
+    # stably by radix, a pass per byte, several times faster than wider ones.
+    groups = int(used.sum())
+    narrow = np.uint8 if groups <= 1 << 8 else np.uint16 if groups <= 1 << 16 else np.int64
+    codes = (np.cumsum(used) - 1).astype(narrow).take(codes)
+    sizes = sizes[used]
+    return Grouping(codes, np.argsort(codes, kind="stable"), np.concatenate(([0], np.cumsum(sizes[:-1]))))
 
 
 def compaction(table: Table, budget: int, groups: Grouping | None = None) -> tuple[np.ndarray, int]:
@@ -564,66 +580,89 @@ def compaction(table: Table, budget: int, groups: Grouping | None = None) -> tup
     """
     groups = series_grouping(table) if groups is None else groups
     if isinstance(table, dict):
-        kinds, values, lines = table["kind"], table["value"], table["line"]
-        metric = kinds == METRIC
+        metric, values, lines = table["kind"] == METRIC, table["value"], table["line"]
     else:
         metric = (table["kind"] == "metric").to_numpy()
         values, lines = table["value"].to_numpy(), table["line"].to_numpy()
     order, starts = groups.order, groups.starts
     share = max(budget // max(len(starts), 1), 100)
     head, tail, buckets = share // 10, share // 2, share // 5
-    # The rows in series order (``order``: each series' rows together, in log order), where a row's place
-    # in its series is its distance from the series' first row.
-    sizes = np.diff(starts, append=len(order))
-    position = np.arange(len(order)) - np.repeat(starts, sizes)
-    metric = metric[order]
+    # In series order (``order``: each series' rows together, in log order) the middle of each series, its
+    # metric values between the head and the tail, is what may go.
+    middle_sizes = np.maximum(np.diff(starts, append=len(order)) - head - tail, 0)
+    long = middle_sizes > 0
+    middle_begins, middle_sizes = (starts + head)[long], middle_sizes[long]
+    middle = _runs_mask(middle_begins, middle_sizes, len(order))
+    middle &= metric[order]
     values = values[order]
     bad = ~np.isfinite(values)
-    first_bad = np.zeros(len(order), dtype=bool)  # the first non-finite values of each series
+    chosen = middle  # the values the buckets' medians are taken of: finite ones
     if bad.any():
-        first_bad[np.flatnonzero(bad)[grouping(groups.codes[order[bad]]).positions < head]] = True
-    keep = ~metric | first_bad | (position < head) | (position >= np.repeat(sizes - tail, sizes))
-    middle = ~keep
-    horizon = int(lines[order[middle]].max()) + 1 if middle.any() else 0
-    if middle.any():
-        # Bucket numbers that go on from one series to the next: series k has k * buckets and up.
-        bucket = (position - head) * buckets // np.repeat(np.maximum(sizes - head - tail, 1), sizes)
-        bucket += np.repeat(np.arange(len(starts)) * buckets, sizes)
-        keep[_nearest_median(bucket, values, middle & ~bad)] = True
-    kept = np.zeros(len(order), dtype=bool)
-    kept[order[keep]] = True
+        middle[_first_of_each_series(np.flatnonzero(bad), starts, head)] = False
+        chosen = middle & ~bad
+    dropped = np.zeros(len(order), dtype=bool)  # in log order
+    dropped[order] = middle
+    if not middle.any():
+        return ~dropped, 0
+    horizon = int(lines.max(where=dropped, initial=np.iinfo(lines.dtype).min)) + 1  # (where=: no copy of the lines)
+    kept = ~dropped
+    kept[order[_bucket_nearest_medians(values, chosen, middle_begins, middle_sizes, buckets)]] = True
     return kept, horizon
 
 
-def _nearest_median(bucket: np.ndarray, values: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Of the ``chosen`` rows (finite values), per bucket the first whose value is nearest the bucket's
-    median.  The rows are in series order, so the chosen rows of a bucket follow each other in log order."""
-    rows = np.flatnonzero(chosen)
-    if not len(rows):
-        return rows
-    bucket, values = bucket[rows], values[rows]
-    starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
-    sizes = np.diff(starts, append=len(rows))
-    with np.errstate(over="ignore"):  # values near the float limit: a median or distance of inf, as in pandas
-        distance = np.abs(values - np.repeat(run_medians(values, starts), sizes))
-    nearest = np.flatnonzero(distance == np.repeat(np.minimum.reduceat(distance, starts), sizes))
-    return rows[nearest[np.searchsorted(nearest, starts)]]  # each bucket has one: its first
+def _runs_mask(begins: np.ndarray, sizes: np.ndarray, length: int) -> np.ndarray:
+    """A mask of ``length`` rows, true on the runs of ``sizes`` rows from ``begins`` (in order, apart)."""
+    ends = begins + sizes
+    gaps = begins - np.concatenate(([0], ends[:-1]))
+    lengths = np.append(np.column_stack((gaps, sizes)).ravel(), length - (ends[-1] if len(ends) else 0))
+    return np.repeat(np.resize([False, True], len(lengths)), lengths)  # gap, run, gap, ..., gap
 
 
-def run_medians(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The median of each run of ``values`` (the runs begin at ``starts``; no nan), as pandas has it: the
-    middle value, or the mean of the two middle ones.
+def _first_of_each_series(rows: np.ndarray, starts: np.ndarray, count: int) -> np.ndarray:
+    """Of ``rows`` (ascending places in series order), the first ``count`` of each series."""
+    series = np.searchsorted(starts, rows, side="right") - 1
+    rank = np.arange(len(rows)) - np.searchsorted(rows, starts)[series]
+    return rows[rank < count]
+
+
+def _bucket_nearest_medians(values: np.ndarray, chosen: np.ndarray, begins: np.ndarray, sizes: np.ndarray,
+                            buckets: int) -> np.ndarray:
+    """The middles of the long series (``sizes`` places from ``begins``) cut into ``buckets`` each: of each
+    bucket's ``chosen`` values, the place of the first nearest their median."""
+    # Value p of a middle of n is in bucket p * buckets // n: bucket b begins at ceil(b * n / buckets).
+    bounds = begins[:, None] + (np.arange(buckets + 1) * sizes[:, None] + buckets - 1) // buckets
+    first, end = bounds[:, :-1].ravel(), bounds[:, 1:].ravel()
+    places = None
+    if np.count_nonzero(chosen) < sizes.sum():  # holes (notes, non-finite values): buckets among the chosen values
+        places = np.flatnonzero(chosen)
+        first, end, values = np.searchsorted(places, first), np.searchsorted(places, end), values[places]
+    filled = end > first
+    nearest = _nearest_median(values, first[filled], (end - first)[filled])
+    return nearest if places is None else places[nearest]
+
+
+VALUES_AT_ONCE = 1 << 16  # sorted in matrices of this many values: they stay in the cache, and are reused
+
+
+def _nearest_median(values: np.ndarray, begins: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Per run of ``values`` (``sizes`` of them from ``begins``; finite), the place of the first one nearest
+    the run's median, as pandas has it: the middle value, or the mean of the two middle ones.
 
     Runs of one length are sorted together, as the rows of a matrix (numpy sorts the rows of a matrix
     several times faster than pandas finds the medians of groups); a series' buckets have one or two
-    lengths, so there are few matrices.
+    lengths, so there are few kinds of matrices, each of up to ``VALUES_AT_ONCE`` values.
     """
-    sizes = np.diff(starts, append=len(values))
-    out = np.empty(len(starts))
+    nearest = np.empty(len(begins), dtype=np.int64)
     for size in np.unique(sizes):
-        runs = np.flatnonzero(sizes == size)
-        ordered = np.sort(values[starts[runs, None] + np.arange(size)], axis=1)
-        middle = ordered[:, size // 2]
-        with np.errstate(over="ignore"):  # two middle values near the float limit: inf, as in pandas
-            out[runs] = middle if size % 2 else (middle + ordered[:, size // 2 - 1]) / 2
-    return out
+        same = np.flatnonzero(sizes == size)
+        at_once = max(VALUES_AT_ONCE // size, 1)  # runs per matrix
+        for k in range(0, len(same), at_once):
+            runs = same[k: k + at_once]
+            block = np.lib.stride_tricks.sliding_window_view(values, size)[begins[runs]]  # a copy (no index matrix)
+            ordered = np.sort(block, axis=1)
+            with np.errstate(over="ignore"):  # values near the float limit: a median or distance of inf, as in pandas
+                median = ordered[:, size // 2] if size % 2 else (ordered[:, size // 2] + ordered[:, size // 2 - 1]) / 2
+                distance = np.subtract(block, median[:, None], out=block)  # (in place: no more new floats)
+                np.abs(distance, out=distance)
+            nearest[runs] = begins[runs] + np.argmin(distance, axis=1)  # the first of equally near values
+    return nearest

@@ -72,9 +72,13 @@ def reference_compact(frame: pd.DataFrame, budget: int) -> tuple[pd.DataFrame, i
     return frame[keep].reset_index(drop=True), horizon
 
 
-def reference_run_medians(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    run = np.repeat(np.arange(len(starts)), np.diff(starts, append=len(values)))
-    return pd.Series(values).groupby(run).median().to_numpy()
+def reference_nearest_median(values: np.ndarray, begins: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Per run, the place of the first value nearest the run's median (pandas' median)."""
+    places = np.concatenate([np.arange(b, b + n) for b, n in zip(begins, sizes)])
+    run = np.repeat(np.arange(len(begins)), sizes)
+    runs = pd.Series(values[places], index=places)
+    distance = (runs - runs.groupby(run).transform("median")).abs()
+    return distance.groupby(run).idxmin().to_numpy()
 
 
 def reference_explosion(series, factor, hold_factor, hold, final, nan_growth):
@@ -252,6 +256,18 @@ def test_compact_keeps_the_rows_the_pandas_version_kept(seed, budget):
     pd.testing.assert_frame_equal(compact(frame, budget, groups=groups)[0], expected)
 
 
+@pytest.mark.parametrize("seed,budget", [(6, 300), (7, 2000), (8, 100_000)])
+def test_compact_of_series_without_holes_keeps_the_rows_the_pandas_version_kept(seed, budget):
+    """Every value finite and a metric: buckets without holes."""
+    frame = random_table(np.random.default_rng(seed), 20_000)
+    frame.loc[~np.isfinite(frame["value"]), "value"] = 1.5
+    frame.loc[:, "kind"] = "metric"
+    compacted, horizon = compact(frame, budget)
+    expected, expected_horizon = reference_compact(frame, budget)
+    assert horizon == expected_horizon
+    pd.testing.assert_frame_equal(compacted, expected)
+
+
 def test_series_codes_of_every_kind_of_key_column():
     """Categories, small and far-apart integers, nullable integers missing everywhere or somewhere,
     strings with None and nan: numbered as pandas groups them."""
@@ -274,19 +290,23 @@ def test_series_codes_of_every_kind_of_key_column():
         assert np.array_equal(tables.series_codes(frame, {k: arrays[k] for k in tables.STRING_COLUMNS}), expected)
 
 
-def test_run_medians_are_pandas_group_medians():
+@pytest.mark.parametrize("at_once", [tables.VALUES_AT_ONCE, 8])  # one matrix per length, or several
+def test_the_value_nearest_a_run_median_is_the_pandas_one(at_once, monkeypatch):
+    monkeypatch.setattr(tables, "VALUES_AT_ONCE", at_once)
     rng = np.random.default_rng(13)
     for trial in range(300):
         sizes = rng.integers(1, 12, int(rng.integers(1, 40)))
         if trial % 3 == 0:
             sizes[:] = sizes[0]  # one length: one matrix
-        values = rng.normal(size=int(sizes.sum())) * 10.0 ** rng.integers(-3, 3)
-        if trial % 2:
+        gaps = rng.integers(0, 3, len(sizes)) * (trial % 2)  # runs apart (holes) or one after the other
+        begins = np.cumsum(gaps + np.concatenate(([0], sizes[:-1])))
+        values = rng.normal(size=int(begins[-1] + sizes[-1])) * 10.0 ** rng.integers(-3, 3)
+        if trial % 4 < 2:
             values = rng.integers(0, 4, len(values)).astype(float)  # ties
         if trial % 7 == 0:
             values[rng.random(len(values)) < 0.3] = rng.choice([1.7e308, -1.7e308])  # the mean overflows
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        assert np.array_equal(tables.run_medians(values, starts), reference_run_medians(values, starts))
+        expected = reference_nearest_median(values, begins, sizes)
+        assert np.array_equal(tables._nearest_median(values, begins, sizes), expected), trial
 
 
 @pytest.mark.parametrize("seed,budget", [(20, 300), (21, 2000), (22, 30_000)])
@@ -365,10 +385,23 @@ def test_the_median_of_five_by_min_and_max_is_the_sorted_middle():
     every = np.array(list(itertools.product(range(5), repeat=5)), dtype=float).T  # every order, ties too
     assert np.array_equal(median_of_five(*every), np.sort(every, axis=0)[2])
     rng = np.random.default_rng(14)
-    for trial in range(300):  # windows of five take that way when no value is negative
-        values = rng.integers(0, 4, int(rng.integers(0, 60))).astype(float) * (1.0 if trial % 2 else 0.37)
+    for trial in range(300):  # windows of five take that way when no value is -0.0
+        values = rng.integers(-2, 4, int(rng.integers(0, 60))).astype(float) * (1.0 if trial % 2 else 0.37)
         expected = pd.Series(values).rolling(5, min_periods=1).median().to_numpy()
         assert np.array_equal(trailing_median(values, 5), expected)
+
+
+def test_odd_windows_by_pairs_are_the_sorted_medians():
+    """Odd windows other than five take the median of each pair of windows from their shared values sorted
+    once (no -0.0): the same numbers as pandas, ties and negative values too."""
+    rng = np.random.default_rng(19)
+    for trial in range(600):
+        n, window = int(rng.integers(0, 120)), int(rng.choice([3, 7, 9, 15, 31]))
+        values = rng.normal(size=n) * 10.0 ** rng.integers(-3, 3, n)
+        if trial % 2:
+            values = rng.integers(-2, 4, n).astype(float)  # ties, 0.0 but no -0.0
+        expected = pd.Series(values).rolling(window, min_periods=1).median().to_numpy()
+        assert trailing_median(values, window).tobytes() == expected.tobytes(), (n, window)
 
 
 def test_a_long_run_is_cut_into_chunks_without_changing_the_medians():

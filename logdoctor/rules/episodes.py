@@ -57,7 +57,7 @@ def find_explosion(series: Series, factor: float, hold_factor: float, hold: int,
     if not keep.all():  # (most series are finite: no copies)
         settled, settled_values = settled[keep], settled_values[keep]
     reference_at = _reference(settled_values, settled, len(values))
-    start_level = values[finite][0] if finite.any() else np.nan
+    start_level = values[np.argmax(finite)] if finite.any() else np.nan  # the first finite value
     # Values from the second up to the first non-finite one that jump far above their reference
     # (in numpy: a Python loop over every value would cost more than all the other rules).
     stop = first_nonfinite(values, 1)
