@@ -446,7 +446,10 @@ def parse_chunks(chunks, parser: str = "auto", path: str = "-") -> ParseResult:
             pieces += stream.take_pieces()
     stream.close()
     pieces += stream.take_pieces()
-    frame = table.frame_from_arrays(table.concat_arrays(pieces)) if pieces else table.empty_table()
+    buffer = table.TableBuffer(sum(len(piece["line"]) for piece in pieces))
+    for piece in pieces:  # (the buffer puts late rows in line order: see TableBuffer.extend)
+        buffer.extend(piece)
+    frame = table.frame_from_arrays(buffer.arrays()) if pieces else table.empty_table()
     return ParseResult(frame, stream.stats())
 
 

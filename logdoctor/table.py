@@ -275,7 +275,10 @@ class TableBuffer:
         return [sys.getrefcount(values) for columns in (self.data, self.masks) for values in columns.values()]
 
     def extend(self, arrays: dict[str, np.ndarray]) -> None:
-        """Add rows at the end (columns in array form, as :func:`as_arrays` gives them)."""
+        """Add rows (columns in array form, as :func:`as_arrays` gives them, in line order) at the end, or
+        among the last ones when some are of earlier lines (see :meth:`_late`): the table stays in line order."""
+        if len(arrays["line"]) and self.size and arrays["line"][0] < self.data["line"][self.size - 1]:
+            arrays = self._late(arrays)
         n = len(arrays["line"])
         if self.size + n > self.capacity:
             self._grow(max(self.size + n, 2 * self.capacity))
@@ -289,6 +292,18 @@ class TableBuffer:
             else:
                 self.data[name][self.size:end] = values
         self.size = end
+
+    def _late(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Rows of lines the table has rows after: a bar state a parser held until a later line was read
+        (Lightning writes a step's last state when the next is drawn), its rows come after a piece with the
+        later line's rows.  The table's rows after the first late row's line are taken back, and come again
+        with ``arrays`` as a stable sort by line would order them (a line's rows keep their order of coming)."""
+        start = int(np.searchsorted(self.data["line"][:self.size], arrays["line"][0], side="right"))
+        taken = concat_arrays([take_arrays(self.arrays(), slice(start, None)), arrays])  # (copies)
+        if self._references() != self.unviewed:  # a frame shows the rows taken back: they stay as they are
+            self._grow(self.capacity)
+        self.size = start
+        return take_arrays(taken, np.argsort(taken["line"], kind="stable"))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The rows so far, columns in array form (views)."""

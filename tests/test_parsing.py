@@ -1,11 +1,15 @@
-"""TableStream: which lines the format is chosen from, whatever the cut of the input."""
+"""TableStream: which lines the format is chosen from, and the order of the rows, whatever the cut of the input."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from logdoctor import parsing
 from logdoctor.model import UsageError
 from logdoctor.parsing import HEAD_LINES, MAX_HEAD_LINES, parse_chunks
+from tests.conftest import FIXTURES
 
 CAFFE = "I0717 21:06:08.612304  9965 solver.cpp:244] Iteration {}, loss = 0.5\n"
 PLAIN = "step {} loss 0.5\n"
@@ -37,3 +41,15 @@ def test_nothing_known_in_the_first_max_head_lines_is_an_unrecognised_format():
     for chunk in (None, 4096):
         with pytest.raises(UsageError, match="unrecognised log format"):
             chosen(text, chunk)
+
+
+@pytest.mark.parametrize("piece_rows", [1, 7])
+def test_a_held_bar_state_comes_in_line_order_wherever_the_table_pieces_end(monkeypatch, piece_rows):
+    # Lightning writes a step's last state when the next step is drawn: after a later line's rows, which may
+    # already have left in a table piece of their own.
+    data = (FIXTURES / "lightning/pl2-slurm-poyo-tqdm-cr.log").read_bytes()
+    whole = parse_chunks([data]).table
+    monkeypatch.setattr(parsing, "PIECE_ROWS", piece_rows)
+    pieces = parse_chunks([data]).table
+    assert (np.diff(pieces["line"].to_numpy()) >= 0).all()
+    pd.testing.assert_frame_equal(pieces, whole)

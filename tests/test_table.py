@@ -134,6 +134,17 @@ def test_a_compacted_buffer_reuses_its_storage_unless_a_frame_still_shows_it():
     assert kept["step"].isna().tolist() == [False, True]
 
 
+def test_rows_of_earlier_lines_that_come_late_go_among_the_last_rows_in_line_order():
+    buffer = table.TableBuffer(capacity=16)
+    buffer.extend(rows([1, 2, 5, 6], ["loss", "lr", "loss", "note"]))
+    frame = table.frame_from_arrays(buffer.arrays())  # a view of the rows taken back
+    buffer.extend(rows([5, 7], ["acc", "loss"]))  # a held state's rows of line 5, after the rows of line 6
+    later = table.frame_from_arrays(buffer.arrays())
+    assert later["line"].tolist() == [1, 2, 5, 5, 6, 7]
+    assert later["name"].tolist() == ["loss", "lr", "loss", "acc", "note", "loss"]  # line 5: in order of coming
+    assert frame["line"].tolist() == [1, 2, 5, 6] and frame["name"].tolist() == ["loss", "lr", "loss", "note"]
+
+
 def same_groups(groups: table.Grouping, codes: np.ndarray) -> bool:
     """Whether ``groups`` puts the rows together that ``codes`` numbers alike, each group in log order."""
     n = len(codes)
