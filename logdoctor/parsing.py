@@ -255,7 +255,7 @@ class TableStream:
             if not len(counted):
                 continue
             if len(series) <= FEW_SERIES and _checked_in_log_order(train_rows[counted], codes[counted],
-                                                              arrays[column].data, series, last, candidates):
+                                                                   arrays[column].data, series, last, candidates):
                 continue
             order = counted[np.argsort(codes[counted], kind="stable")]
             code, row = codes[order], train_rows[order]
@@ -397,7 +397,7 @@ FEW_SERIES = 16  # a piece with at most this many names is checked for restarts 
 
 
 def _checked_in_log_order(rows: np.ndarray, codes: np.ndarray, counters: np.ndarray, series: list[str],
-                     last: dict[str, float], candidates: dict[int, int]) -> bool:
+                          last: dict[str, float], candidates: dict[int, int]) -> bool:
     """:meth:`TableStream._segments`' candidates of one counter, without sorting the rows by series, for the
     usual piece: when no counter goes back in log order, none goes back within a series, and only each
     series' first row may be below its last value in an earlier piece.  Updates ``last``; False (nothing
