@@ -556,14 +556,6 @@ class Grouping(NamedTuple):
     order: np.ndarray   # the rows sorted by series, in log order within one
     starts: np.ndarray  # where each series begins in ``order``
 
-    @property
-    def positions(self) -> np.ndarray:
-        """Per row, how many earlier rows its series has (pandas' ``groupby().cumcount()``)."""
-        sizes = np.diff(self.starts, append=len(self.codes))
-        out = np.empty(len(self.codes), dtype=np.int64)
-        out[self.order] = np.arange(len(self.codes)) - np.repeat(self.starts, sizes)
-        return out
-
 
 def grouping(codes: np.ndarray) -> Grouping:
     """Rows grouped by code (non-negative integers; a stable sort: log order stays within a group)."""
