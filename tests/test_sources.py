@@ -103,6 +103,32 @@ def test_splitter_counts_lines_across_feeds():
     assert splitter.lines_seen == 3
 
 
+@pytest.mark.parametrize("size", [1, 3, 4, 8, 1 << 21])
+def test_a_plain_file_is_read_in_place_in_whole_lines(tmp_path, size):
+    # Mapped: every chunk but the last ends with a newline (a line longer than a chunk goes on in the next),
+    # and nothing is lost or repeated.
+    data = b"a\nbb\nccccccc\n\nd\r\ne"
+    path = tmp_path / "train.log"
+    path.write_bytes(data)
+    chunks = [bytes(chunk) for chunk in read_chunks(str(path), size)]
+    assert b"".join(chunks) == data
+    assert all(len(chunk) <= size for chunk in chunks)
+    if size >= 8:  # room for every line: each chunk is whole lines
+        assert all(chunk.endswith(b"\n") for chunk in chunks[:-1])
+    assert all_lines(read_chunks(str(path), size)) == [(1, "a"), (2, "bb"), (3, "ccccccc"), (4, ""), (5, "d"),
+                                                       (6, "e")]
+
+
+def test_a_file_cut_shorter_while_it_is_read_is_a_one_line_error(tmp_path):
+    path = tmp_path / "train.log"
+    path.write_bytes(b"Iteration 1, loss = 2\n" * 1000)
+    chunks = read_chunks(str(path), 1024)
+    next(chunks)
+    path.write_bytes(b"Iteration 1, loss = 2\n")  # (truncates the file in place, as logrotate's copytruncate)
+    with pytest.raises(UsageError, match="train.log: the file was cut shorter while it was read"):
+        list(chunks)
+
+
 def test_gzip_logs_are_read_transparently(tmp_path):
     path = tmp_path / "train.log.gz"
     path.write_bytes(gzip.compress(b"line one\nline two\n"))
