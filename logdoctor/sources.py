@@ -524,8 +524,9 @@ def _mapped_chunks(mapping: mmap.mmap, stream: BinaryIO, name: str, size: int) -
         start, length = 0, len(mapping)
         while start < length:
             end = min(start + size, length)
-            if end < length:
-                end = mapping.rfind(b"\n", start, end) + 1 or end
+            if end < length:  # (the last line end is near: looked for there first, a search from the end is slow)
+                end = (mapping.rfind(b"\n", max(start, end - 4096), end) + 1
+                       or mapping.rfind(b"\n", start, end) + 1 or end)
             if os.fstat(stream.fileno()).st_size < end:
                 raise UsageError(f"{name}: the file was cut shorter while it was read")
             yield view[start:end]
