@@ -269,7 +269,8 @@ class TableStream:
             for i in np.r_[first[1:] - 1, len(code) - 1].tolist():
                 last[series[code[i]]] = float(value[i])
         if not candidates:  # (most pieces) one segment
-            segments = np.full(len(arrays["line"]), self.segment, dtype=np.int64)
+            n = len(arrays["line"])
+            segments = table.default_column("segment", n) if self.segment == 0 else np.full(n, self.segment)
             present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(series)))
             self.series_segment.update({series[code]: self.segment for code in present.tolist()})
             return segments

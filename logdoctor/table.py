@@ -100,6 +100,7 @@ def frame_from_columns(columns: dict[str, object]) -> pd.DataFrame:
 # many rows, copied and grouped as integers, without hashing or reference counting.
 
 STRING_COLUMNS = tuple(name for name, dtype in SCHEMA.items() if dtype == "object")
+DEFAULTABLE = frozenset(DEFAULTS) | frozenset(STRING_COLUMNS)  # the columns that have a default (missing: None)
 
 
 class Strings:
@@ -135,7 +136,8 @@ def as_arrays(columns: dict[str, object]) -> dict[str, np.ndarray]:
     arrays = {}
     for name, dtype in SCHEMA.items():
         values = columns.get(name)
-        if values is None:
+        if values is None or (isinstance(values, list) and name in DEFAULTABLE and dtype != "float64"
+                              and values.count(DEFAULTS.get(name)) == n):  # (a parser's lists: rows of many kinds)
             arrays[name] = _default_array(name, dtype, n)
         elif name in STRING_COLUMNS:
             arrays[name] = _strings(values)
@@ -185,10 +187,12 @@ def concat_arrays(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Columns in array form, one part after the other."""
     if len(parts) == 1:
         return parts[0]
-    return {name: _concatenate([part[name] for part in parts]) for name in SCHEMA}
+    return {name: _concatenate(name, [part[name] for part in parts]) for name in SCHEMA}
 
 
-def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
+def _concatenate(name: str, arrays: list[np.ndarray]) -> np.ndarray:
+    if all(is_default(name, values) for values in arrays):
+        return default_column(name, sum(map(len, arrays)))
     if isinstance(arrays[0], Strings):
         codes, labels = _joined_strings(arrays)
         return Strings(np.concatenate(codes), labels)
@@ -205,7 +209,8 @@ def merge_arrays(columns: dict[str, np.ndarray], rows: dict[str, np.ndarray]) ->
     at = where + np.arange(len(where))  # the rows' places in the merged part
     others = np.ones(len(columns["line"]) + len(where), dtype=bool)
     others[at] = False
-    return {name: _merged(columns[name], rows[name], others, at) for name in SCHEMA}
+    return {name: default_column(name, len(others)) if is_default(name, columns[name]) and is_default(name, rows[name])
+            else _merged(columns[name], rows[name], others, at) for name in SCHEMA}
 
 
 def _merged(values: np.ndarray, more: np.ndarray, others: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -237,6 +242,9 @@ class TableBuffer:
     State is the point here.  What a view shows is never written again while the view lives (pieces go
     after it, growing past the capacity moves to new arrays, and :meth:`keep` writes from the start
     only when no view is left), so a DataFrame made from a view stays as it was.
+
+    A column is not stored while every row holds its default (``blank``): a piece's default column (see
+    :func:`default_column`) is not copied, and the table shows a default column.
     """
 
     def __init__(self, capacity: int = 1 << 16) -> None:
@@ -248,6 +256,7 @@ class TableBuffer:
         self.data = {name: _buffer(dtype, capacity) for name, dtype in SCHEMA.items()}
         self.masks = {name: np.zeros(capacity, dtype=bool) for name, dtype in SCHEMA.items() if dtype == "Int64"}
         self.labels: dict[str, dict[str, int]] = {name: {} for name in STRING_COLUMNS}  # string -> its code
+        self.blank = set(DEFAULTABLE)  # the columns not stored: every row holds the default
         self.unviewed = self._references()
 
     def __len__(self) -> int:
@@ -261,12 +270,13 @@ class TableBuffer:
         rows = np.flatnonzero(rows)
         old = [self.data, self.masks]
         if self._references() != self.unviewed:
-            labels = self.labels
+            labels, blank = self.labels, self.blank
             self._allocate(self.capacity)
-            self.labels = labels
+            self.labels, self.blank = labels, blank
         for now, before in zip((self.data, self.masks), old):
             for name, values in before.items():
-                now[name][:len(rows)] = values[rows]  # (gathered first: no row is written over before it is read)
+                if name not in self.blank:  # (gathered first: no row is written over before it is read)
+                    now[name][:len(rows)] = values[rows]
         self.size = len(rows)
 
     def _references(self) -> list[int]:
@@ -284,6 +294,10 @@ class TableBuffer:
             self._grow(max(self.size + n, 2 * self.capacity))
         end = self.size + n
         for name, values in arrays.items():
+            if name in self.blank:
+                if is_default(name, values):
+                    continue
+                self._store(name)
             if name in self.masks:
                 self.data[name][self.size:end] = values.data
                 self.masks[name][self.size:end] = np.ma.getmaskarray(values)
@@ -305,11 +319,26 @@ class TableBuffer:
         self.size = start
         return take_arrays(taken, np.argsort(taken["line"], kind="stable"))
 
+    def _store(self, name: str) -> None:
+        """Column ``name`` stored from now on: the rows so far hold its default."""
+        default = default_column(name, self.size)
+        if name in self.masks:
+            self.data[name][:self.size] = default.data
+            self.masks[name][:self.size] = True
+        elif name in self.labels:
+            self.data[name][:self.size] = default.codes
+            self.labels[name] = {label: code for code, label in enumerate(default.labels)}  # (none: it was blank)
+        else:
+            self.data[name][:self.size] = default
+        self.blank.discard(name)
+
     def arrays(self) -> dict[str, np.ndarray]:
         """The rows so far, columns in array form (views)."""
         n, out = self.size, {}
         for name, values in self.data.items():
-            if name in self.masks:
+            if name in self.blank:
+                out[name] = default_column(name, n)
+            elif name in self.masks:
                 out[name] = np.ma.MaskedArray(values[:n], mask=self.masks[name][:n])
             elif name in self.labels:
                 out[name] = Strings(values[:n], list(self.labels[name]))
@@ -329,7 +358,8 @@ class TableBuffer:
         for columns in (self.data, self.masks):
             for name, values in columns.items():
                 grown = np.empty(capacity, dtype=values.dtype)
-                grown[:self.size] = values[:self.size]
+                if name not in self.blank:
+                    grown[:self.size] = values[:self.size]
                 columns[name] = grown
         self.capacity = capacity
         self.unviewed = self._references()
@@ -353,14 +383,20 @@ def frame_from_arrays(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
     for name, dtype in SCHEMA.items():
         values = arrays[name]
         if dtype == "Int64":
-            data[name] = pd.arrays.IntegerArray(values.data.astype(np.int64, copy=False), np.ma.getmaskarray(values))
+            data[name] = pd.arrays.IntegerArray(_writable(values.data.astype(np.int64, copy=False)),
+                                                _writable(np.ma.getmaskarray(values)))
         elif dtype == "category":
-            data[name] = pd.Categorical.from_codes(values, dtype=pandas_dtype(name))
+            data[name] = pd.Categorical.from_codes(_writable(values), dtype=pandas_dtype(name))
         elif name in STRING_COLUMNS:  # a Series: pandas would infer a string dtype from an object array
             data[name] = pd.Series(values.objects(), dtype=object, copy=False)
         else:
-            data[name] = np.asarray(values, dtype=dtype)
+            data[name] = _writable(np.asarray(values, dtype=dtype))
     return pd.DataFrame(data, copy=False)
+
+
+def _writable(values: np.ndarray) -> np.ndarray:
+    """``values``, or a copy of a read-only view (a default column): a frame's columns are its own to change."""
+    return values if values.flags.writeable else values.copy()
 
 
 def arrays_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -380,15 +416,60 @@ def arrays_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return arrays
 
 
+# A column all of whose rows hold the default (Caffe has no epoch, Keras no layer) is a read-only view of one
+# long array per column, made once: no table piece fills one of its own, and the buffer, which tells such a
+# view from any other array at no cost (:func:`is_default`), stores no column until a row sets a value in it.
+_DEFAULT_STORE: dict[str, np.ndarray] = {}  # name -> its default on many rows (the mask, for an Int64 column)
+_ZEROS = "(zeros)"  # what a missing integer holds, in the store
+
+
 def _default_array(name: str, dtype: str, n: int) -> np.ndarray:
-    default = DEFAULTS.get(name)  # (a name has none: missing)
+    """Column ``name`` on ``n`` rows that all hold its default (missing, for most)."""
+    if name not in DEFAULTABLE:  # (line, value: a table with no rows)
+        return np.full(n, np.nan if dtype == "float64" else 0, dtype=dtype)
+    view = _stored(name, n)[:n]
     if dtype == "Int64":
-        return np.ma.MaskedArray(np.zeros(n, dtype=np.int64), mask=np.ones(n, dtype=bool))
-    if dtype == "category":
-        return np.full(n, CATEGORIES[name].index(default), dtype=np.int8)
+        return np.ma.MaskedArray(_stored(_ZEROS, n)[:n], mask=view)
     if name in STRING_COLUMNS:
-        return Strings(np.full(n, -1 if default is None else 0, dtype=np.int32), [] if default is None else [default])
-    return np.full(n, default, dtype=dtype)
+        return Strings(view, [] if DEFAULTS.get(name) is None else [DEFAULTS[name]])
+    return view
+
+
+def _stored(name: str, n: int) -> np.ndarray:
+    store = _DEFAULT_STORE.get(name)
+    if store is None or len(store) < n:
+        size = max(n, 2 * len(store) if store is not None else 1 << 16)
+        if name == _ZEROS:
+            store = np.zeros(size, dtype=np.int64)
+        elif SCHEMA[name] == "Int64":
+            store = np.ones(size, dtype=bool)  # the mask: missing
+        elif SCHEMA[name] == "category":
+            store = np.full(size, CATEGORIES[name].index(DEFAULTS[name]), dtype=np.int8)
+        elif name in STRING_COLUMNS:
+            store = np.full(size, -1 if DEFAULTS.get(name) is None else 0, dtype=np.int32)
+        else:
+            store = np.full(size, DEFAULTS[name], dtype=SCHEMA[name])
+        store.flags.writeable = False
+        _DEFAULT_STORE[name] = store
+    return store
+
+
+def default_column(name: str, n: int) -> np.ndarray:
+    """Column ``name`` (in array form) on ``n`` rows that all hold its default."""
+    return _default_array(name, SCHEMA[name], n)
+
+
+def is_default(name: str, values: object) -> bool:
+    """Whether ``values`` (column ``name`` in array form) is one that :func:`default_column` made: every row
+    holds the default.  False for other arrays, whatever they hold."""
+    store = _DEFAULT_STORE.get(name)
+    if store is None:
+        return False
+    if isinstance(values, Strings):
+        values = values.codes
+    elif isinstance(values, np.ma.MaskedArray):
+        values = np.ma.getmaskarray(values)
+    return np.may_share_memory(values, store)  # (a view of the store: it is never written)
 
 
 def _exact_ints(values: list) -> np.ma.MaskedArray:

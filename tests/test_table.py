@@ -113,6 +113,46 @@ def test_merging_puts_the_few_rows_before_the_rows_of_their_line_as_a_stable_sor
                                       table.frame_from_arrays(expected))
 
 
+def test_a_column_every_row_leaves_at_its_default_is_not_stored_until_a_row_sets_it():
+    buffer = table.TableBuffer(capacity=2)
+    buffer.extend(rows([1, 2], ["loss", "lr"]))  # no step, text, layer or epoch
+    assert {"step", "text", "layer", "epoch", "segment"} <= buffer.blank and "name" not in buffer.blank
+    shown = buffer.arrays()
+    assert table.is_default("step", shown["step"]) and shown["step"].mask.tolist() == [True, True]
+    assert shown["text"].objects().tolist() == ["", ""] and shown["layer"].objects().tolist() == [None, None]
+    buffer.extend(rows([3, 4, 5], ["snapshot", "acc", "loss"], texts=["snapshot", "", ""], layers=["fc", None, None],
+                       steps=[10, 10, None]))  # sets them (and the buffer grows; "" is not the first text here)
+    assert {"step", "text", "layer"}.isdisjoint(buffer.blank) and "epoch" in buffer.blank
+    buffer.extend(rows([6], ["loss"]))  # a default piece after: its defaults are written
+    frame = table.frame_from_arrays(buffer.arrays())
+    assert frame["step"].tolist() == [pd.NA, pd.NA, 10, 10, pd.NA, pd.NA]
+    assert frame["text"].tolist() == ["", "", "snapshot", "", "", ""]
+    assert frame["layer"].tolist() == [None, None, "fc", None, None, None]
+    assert frame["epoch"].isna().all() and (frame["segment"] == 0).all()
+    frame.loc[0, "epoch"] = 3  # a frame's columns are its own, the default ones too
+    del frame
+    buffer.keep(np.array([True, False, True, False, False, True]))
+    kept = table.frame_from_arrays(buffer.arrays())
+    assert kept["line"].tolist() == [1, 3, 6] and kept["text"].tolist() == ["", "snapshot", ""]
+    assert kept["epoch"].isna().all() and "epoch" in buffer.blank
+
+
+def test_default_columns_are_shared_views_that_stay_default_when_joined_or_merged():
+    first, second = rows([1, 3], ["loss", "lr"]), rows([2], ["acc"], steps=[5])
+    assert table.is_default("epoch", first["epoch"]) and not first["epoch"].mask.flags.writeable
+    assert table.is_default("step", first["step"]) and not table.is_default("step", second["step"])
+    joined, merged = table.concat_arrays([first, second]), table.merge_arrays(first, second)
+    assert table.is_default("epoch", joined["epoch"]) and len(joined["epoch"]) == 3
+    assert table.is_default("layer", merged["layer"]) and merged["line"].tolist() == [1, 2, 3]
+    assert merged["step"].tolist() == [None, 5, None]
+    # A parser's lists of defaults are such a column; a list with a value, or an array that only holds
+    # defaults, is not taken for one (it is stored as it is).
+    assert table.is_default("epoch", table.as_arrays({"line": [1], "value": [1.0], "epoch": [None]})["epoch"])
+    assert table.is_default("phase", table.as_arrays({"line": [1], "value": [1.0], "phase": ["train"]})["phase"])
+    assert not table.is_default("phase", table.as_arrays({"line": [1], "value": [1.0], "phase": ["val"]})["phase"])
+    assert not table.is_default("step", np.ma.MaskedArray(np.zeros(2, dtype=np.int64), mask=np.ones(2, dtype=bool)))
+
+
 def test_a_compacted_buffer_reuses_its_storage_unless_a_frame_still_shows_it():
     buffer = table.TableBuffer(capacity=16)
     buffer.extend(rows([1, 2, 3, 4], ["loss", "lr", "loss", "acc"], steps=[10, 20, 30, 40]))
