@@ -6,7 +6,8 @@ DEMO_LOG ?= fixtures/caffe-generated/r17.log
 
 .PHONY: demo test bench clean
 
-$(BIN)/logdoctor: pyproject.toml setup.py logdoctor/parsers/_caffe_scan.c logdoctor/parsers/_bar_scan.c logdoctor/_split.c logdoctor/_chars.h
+$(BIN)/logdoctor: pyproject.toml setup.py logdoctor/parsers/_caffe_scan.c logdoctor/parsers/_bar_scan.c logdoctor/_split.c logdoctor/_chars.h \
+		logdoctor/_grouping.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -9,11 +9,19 @@ early stopping, and configuration such as Caffe's solver parameters.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from itertools import islice
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+try:  # the grouping by series in C; built when the package is installed with a C compiler
+    from logdoctor import _grouping as native
+except ImportError:
+    native = None
+if os.environ.get("LOGDOCTOR_PURE_PYTHON"):  # to compare both paths, or to rule the C one out
+    native = None
 
 # pandas is imported where a DataFrame is made or read, not before: the rules work on the table in array
 # form, so `diagnose` never imports it (a fifth of a second at every start).
@@ -518,12 +526,40 @@ def series_grouping(table: Table, strings: dict[str, Strings] | None = None) -> 
     """The rows of ``table`` by series (see :func:`series_codes`): what the rules and :func:`compaction`
     work from.  The series need no numbering in order of first appearance here: when their keys are few,
     the keys themselves are grouped."""
+    rows = _rows(table)
+    if native is not None and isinstance(table, dict) and rows:
+        grouped = native.group(_key_columns(table, strings or {}), rows)
+        if grouped is not None:
+            codes, size, order, starts = grouped
+            return Grouping(np.frombuffer(codes, {1: np.uint8, 2: np.uint16}.get(size, np.int64)),
+                            np.frombuffer(order, np.int64), np.frombuffer(starts, np.int64))
     keys, bound = series_keys(table, strings)
     if bound > 1 << 16:
         # Numbered in any order (the groups are the same): pandas hashes them ten times faster than numpy sorts
         # them, which pays for importing it on a large table only.
         keys = _factorized(keys) if len(keys) >= 100_000 else np.unique(keys, return_inverse=True)[1]
     return grouping(keys)
+
+
+def _key_columns(arrays: dict[str, np.ndarray], strings: dict[str, Strings]) -> list[tuple]:
+    """The ``SERIES_KEY`` columns of a table in array form as the C grouping takes them: integers, a mask of
+    the missing ones (None: none missing, or the missing are -1), and a range that holds them (codes have
+    theirs; numpy finds that of other integers with vector instructions, missing ones included: looser, but
+    no copy).  A default column tells no rows apart."""
+    columns = []
+    for name in SERIES_KEY:
+        column = strings.get(name, arrays[name])
+        if is_default(name, column):
+            continue
+        if isinstance(column, Strings):
+            columns.append((column.codes, None, (-1, len(column.labels) - 1)))
+        elif name in CATEGORIES:
+            columns.append((column, None, (-1, len(CATEGORIES[name]) - 1)))
+        else:
+            values = column.data if isinstance(column, np.ma.MaskedArray) else column
+            mask = np.ma.getmaskarray(column) if isinstance(column, np.ma.MaskedArray) else None
+            columns.append((values, mask, (int(values.min()), int(values.max()))))
+    return columns
 
 
 def series_keys(table: Table, strings: dict[str, Strings] | None = None) -> tuple[np.ndarray, int]:

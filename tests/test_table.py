@@ -7,6 +7,8 @@ import weakref
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logdoctor import table
 from logdoctor.engine import Analyzer, select_rules
@@ -206,6 +208,55 @@ def test_the_rules_grouping_tells_the_same_series_apart_as_series_codes():
         for given in (None, strings):
             assert same_groups(table.series_grouping(frame, given), table.series_codes(frame))
         assert same_groups(table.series_grouping(arrays), table.series_codes(frame))   # the analyzer's form
+
+
+def well_formed(groups: table.Grouping) -> bool:
+    """Whether ``order`` and ``starts`` say what ``codes`` says: group g's rows, in log order, from starts[g]."""
+    ends = np.append(groups.starts[1:], len(groups.codes))
+    return all(np.array_equal(groups.order[a:b], np.flatnonzero(groups.codes == g))
+               for g, (a, b) in enumerate(zip(groups.starts, ends))) and len(groups.order) == len(groups.codes)
+
+
+def numpy_grouping(arrays):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(table, "native", None)
+        return table.series_grouping(arrays)
+
+
+@pytest.mark.skipif(table.native is None, reason="the C grouping is not built")
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 400), st.data())
+def test_the_c_grouping_makes_the_groups_numpy_makes(n, data):
+    # Columns of few values, of far-apart ones (past the C code's table: numpy's way), of missing ones.
+    def ints(far: bool):
+        pool = st.sampled_from([-2**63, 2**63 - 1, 0, 7]) if far else st.integers(-3, 3)
+        return data.draw(st.lists(st.one_of(st.none(), pool), min_size=n, max_size=n))
+    columns = {"line": list(range(n)), "value": [1.0] * n,
+               "name": data.draw(st.lists(st.sampled_from(["loss", "lr", None]), min_size=n, max_size=n)),
+               "phase": data.draw(st.lists(st.sampled_from(["train", "test"]), min_size=n, max_size=n)),
+               "output": ints(data.draw(st.booleans())), "net": ints(False),
+               "segment": data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))}
+    arrays = table.as_arrays(columns)
+    native = table.series_grouping(arrays)
+    assert well_formed(native)
+    assert same_groups(native, pd.factorize(numpy_grouping(arrays).codes)[0])
+
+
+@pytest.mark.skipif(table.native is None, reason="the C grouping is not built")
+def test_the_c_grouping_numbers_groups_in_key_order_and_declines_keys_too_many_to_count():
+    values = np.array([3, 1, 3, 2], dtype=np.int32)
+    missing = np.array([False, False, True, False])  # a missing value is the lowest digit
+    codes, size, order, starts = table.native.group([(values, missing, (1, 3))], 4)
+    assert size == 1 and list(codes) == [3, 1, 0, 2]
+    assert np.frombuffer(order, np.int64).tolist() == [2, 1, 3, 0] and np.frombuffer(starts, np.int64).tolist() == [
+        0, 1, 2, 3]
+    first = np.array([1, 0, 1, 0], dtype=np.int8)  # the first column is the most significant
+    codes, _, order, starts = table.native.group([(first, None, (0, 1)), (values, None, (1, 3))], 4)
+    assert list(codes) == [2, 0, 2, 1] and np.frombuffer(starts, np.int64).tolist() == [0, 1, 2]
+    far = np.array([0, 10**9, 0, 5], dtype=np.int64)
+    assert table.native.group([(far, None, (0, 10**9))], 4) is None  # numpy's way
+    with pytest.raises(ValueError):
+        table.native.group([(far[:3], None, None)], 4)  # a column shorter than the table
 
 
 @pytest.mark.parametrize("n", [3_000, 120_000])

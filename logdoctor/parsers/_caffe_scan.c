@@ -314,22 +314,32 @@ static PyObject *counter_object(counter_t c) {
 }
 
 PyDoc_STRVAR(scan_doc,
-"scan(text, iteration, test_iteration, test_net, testing, lines=-1) -> tuple | None\n\n"
+"scan(text, iteration, test_iteration, test_net, testing, lines=-1, clock=None) -> tuple | None\n\n"
 "Read a block of Caffe log lines (ASCII, each ending in a newline; lines: how many, when the caller\n"
-"has counted them, else -1).  Returns None when the\n"
+"has counted them, else -1; clock: (date code, its day in seconds, origin) of the caller's clock, or\n"
+"None).  Returns None when the\n"
 "block has something only the Python path reads the same way; else a tuple of bytearrays:\n"
 "the stamps of every line (date code, minutes, seconds); the hot rows (line index, name code,\n"
 "value, step, step known, phase code, output, output known, test net, test net known, weight);\n"
 "the cold lines (line index, offset in text, iteration, iteration known, test iteration,\n"
-"test iteration known, test net); the hot rows' kind code and text code; then the texts and the\n"
+"test iteration known, test net); the hot rows' kind code, text code and seconds since the origin\n"
+"(given a clock, when every time stamp of the block has its date; else empty); then the texts and the\n"
 "names (lists) and the state at the end (iteration, test_iteration, test_net, testing).");
 
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text, *iteration_in, *test_iteration_in, *test_net_in;
     int testing;
     Py_ssize_t lines = -1;
-    if (!PyArg_ParseTuple(args, "UOOOp|n", &text, &iteration_in, &test_iteration_in, &test_net_in, &testing, &lines))
+    PyObject *clock = Py_None;
+    if (!PyArg_ParseTuple(args, "UOOOp|nO", &text, &iteration_in, &test_iteration_in, &test_net_in, &testing, &lines,
+                          &clock))
         return NULL;
+    /* The seconds of a row since the log's first stamp, as caffe._Clock works them out: the day of the date
+     * (clock_day, in seconds), plus the minutes of the day, plus the seconds, less the origin. */
+    long long clock_date = -2;  /* (no stamp has this date: nothing is worked out) */
+    double clock_day = 0.0, clock_origin = 0.0;
+    if (clock != Py_None && !PyArg_ParseTuple(clock, "Ldd", &clock_date, &clock_day, &clock_origin)) return NULL;
+    int clocked = clock != Py_None;
     if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
     counter_t iteration, test_iteration, test_net;
     int ok;
@@ -348,8 +358,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     enum { DATE, MINUTES, SECONDS,
            H_INDEX, H_NAME, H_VALUE, H_STEP, H_STEP_KNOWN, H_PHASE, H_OUTPUT, H_OUTPUT_KNOWN, H_NET, H_NET_KNOWN,
            H_WEIGHT, C_INDEX, C_START, C_ITERATION, C_ITERATION_KNOWN, C_TEST_ITERATION, C_TEST_ITERATION_KNOWN, C_TEST_NET,
-           H_KIND, H_TEXT, COLUMNS };
-    static const Py_ssize_t item[COLUMNS] = {8, 8, 8, 8, 4, 8, 8, 1, 1, 8, 1, 8, 1, 8, 8, 8, 8, 1, 8, 1, 8, 1, 4};
+           H_KIND, H_TEXT, H_SECONDS, COLUMNS };
+    static const Py_ssize_t item[COLUMNS] = {8, 8, 8, 8, 4, 8, 8, 1, 1, 8, 1, 8, 1, 8, 8, 8, 8, 1, 8, 1, 8, 1, 4, 8};
     column_t col[COLUMNS] = {{0}};
     names_t names = {PyList_New(0)}, texts = {PyList_New(0)};
     PyObject *result = NULL;
@@ -373,6 +383,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         AT(col[DATE], int64_t, index) = stamp.date;
         AT(col[MINUTES], int64_t, index) = stamp.minutes;
         AT(col[SECONDS], double, index) = stamp.seconds;
+        if (stamp.date != clock_date && stamp.date >= 0) clocked = 0;  /* another date: the caller's clock decides */
         s = skip_rank_tag(s, eol);
 
         int32_t name = -1, note_text = -1;  /* note_text: the text of a note (then there is no value) */
@@ -521,6 +532,13 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         AT(col[H_WEIGHT], double, hot) = weight;
         AT(col[H_KIND], char, hot) = (char)(note_text >= 0);  /* codes of table.KINDS: metric, note */
         AT(col[H_TEXT], int32_t, hot) = note_text >= 0 ? note_text : 0;
+        if (stamp.date < 0) {
+            AT(col[H_SECONDS], double, hot) = Py_NAN;
+        } else {  /* in _Clock's order: exact integers first */
+            double seconds = clock_day + (double)(stamp.minutes * 60);
+            seconds += stamp.seconds;
+            AT(col[H_SECONDS], double, hot) = seconds - clock_origin;
+        }
         hot++;
     }
     for (int i = DATE; i <= SECONDS; i++)
@@ -529,6 +547,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         if (!column_finish(&col[i], hot)) goto done;
     for (int i = H_KIND; i <= H_TEXT; i++)
         if (!column_finish(&col[i], hot)) goto done;
+    if (!column_finish(&col[H_SECONDS], clocked ? hot : 0)) goto done;
     for (int i = C_INDEX; i <= C_TEST_NET; i++)
         if (!column_finish(&col[i], cold)) goto done;
     {

@@ -151,6 +151,9 @@ class _Clock:
         self.year_offset = 0
         self.last_day = None
         self._days: dict[str, int] = {}
+        # What the native scanner needs to work the seconds out itself while the date stays the same: the
+        # last date code seen, its day in seconds, the origin (None: not known, or the last stamps were text).
+        self.current: tuple[int, float, float] | None = None
 
     def seconds(self, dates: list[str], times: list[str]) -> np.ndarray:
         """Per line: seconds since the first time stamp of the log; nan for a line without one."""
@@ -180,8 +183,9 @@ class _Clock:
         if len(starts):
             starts = np.r_[0, starts]
             days = np.repeat([self._day(_date_text(dates[i])) for i in starts], np.diff(np.r_[starts, len(dates)]))
+            last_day = days[-1]
         else:  # one date: the same sums with a number for the array of days
-            days = self._day(_date_text(dates[0]))
+            days = last_day = self._day(_date_text(dates[0]))
         absolute = days * 86400.0 + minutes * 60  # in this order: exact integers first
         absolute += seconds
         if self.origin is None:
@@ -190,6 +194,8 @@ class _Clock:
                 self.origin = float(absolute[valid][0])
         if self.origin is None:
             return np.full(n, np.nan)
+        coded = dates.dtype.kind == "i"  # (the scanner's codes, not text)
+        self.current = (int(dates[-1]), float(last_day) * 86400.0, self.origin) if coded else None
         absolute -= self.origin
         if isinstance(stamped, slice):
             return absolute
@@ -333,14 +339,17 @@ class CaffeLineParser:
         """The block read by the C scanner, or None when it needs the Python path (debug_info lines, a new
         solver or net definition, values only to_float reads: see _caffe_scan.c)."""
         text = block.text
-        scanned = native.scan(text, self.iteration, self.test_iteration, self.test_net, self.testing, len(block))
+        scanned = native.scan(text, self.iteration, self.test_iteration, self.test_net, self.testing, len(block),
+                              self.clock.current)
         if scanned is None:
             return None
         (dates, minutes, seconds_, index, name, value, step, step_known, phase, output, output_known, net, net_known,
          weight, cold, cold_start, cold_iteration, cold_iteration_known, cold_test_iteration, cold_test_iteration_known,
-         cold_test_net, kind, text_code, texts, names, state) = scanned
-        seconds = self.clock.seconds_of(np.frombuffer(dates, np.int64), np.frombuffer(minutes, np.int64),
-                                        np.frombuffer(seconds_, np.float64))
+         cold_test_net, kind, text_code, row_seconds, texts, names, state) = scanned
+        clocked = len(row_seconds) == len(value)  # every stamp of the block has the clock's date: the rows' seconds
+        if not clocked or len(cold):  # the clock works them out (and those of the cold lines)
+            seconds = self.clock.seconds_of(np.frombuffer(dates, np.int64), np.frombuffer(minutes, np.int64),
+                                            np.frombuffer(seconds_, np.float64))
         rows, unknown = Rows(), []
         known = (np.frombuffer(cold_iteration_known, np.bool_), np.frombuffer(cold_test_iteration_known, np.bool_))
         cold_index = np.frombuffer(cold, np.int64)
@@ -359,7 +368,8 @@ class CaffeLineParser:
             self.proto = None  # a hot line after the parameter block ended it (as _sync does)
         lines = where + block.first if block.physical is None else np.asarray(block.physical, dtype=np.int64)[where]
         columns = dict(
-            line=lines, seconds=seconds[where], value=np.frombuffer(value, np.float64),
+            line=lines, seconds=np.frombuffer(row_seconds, np.float64) if clocked else seconds[where],
+            value=np.frombuffer(value, np.float64),
             name=(np.frombuffer(name, np.int32), names),
             step=_masked(step, step_known), phase=np.frombuffer(phase, np.int8), kind=np.frombuffer(kind, np.int8),
             text=(np.frombuffer(text_code, np.int32), texts),
