@@ -147,6 +147,19 @@ def test_the_scanner_takes_the_callers_line_count_and_declines_a_block_with_more
     assert len(caffe.native.scan(text, None, None, 0, False, 3)[0]) == 2 * 8  # a stamp per line there is
 
 
+@needs_native
+def test_given_the_clock_the_scanner_works_out_the_rows_seconds_while_the_date_stays_the_same():
+    text = ("I0717 21:06:08.500000  9965 solver.cpp:239] Iteration 20, loss = 0.5\n"
+            "Iteration 20, lr = 0.01\n"   # no stamp: no seconds
+            "I0717 21:07:00  9965 solver.cpp:239] Iteration 40, loss = 0.4\n")
+    day, origin = 123.0 * 86400, 123.0 * 86400 + 21 * 3600
+    seconds = caffe.native.scan(text, None, None, 0, False, -1, (717, day, origin))[23]
+    expected = [(day + 21 * 3600 + 6 * 60) + 8.5 - origin, np.nan, (day + 21 * 3600 + 7 * 60) + 0.0 - origin]
+    assert np.array_equal(np.frombuffer(seconds), expected, equal_nan=True)
+    assert caffe.native.scan(text, None, None, 0, False)[23] is None  # no clock
+    assert caffe.native.scan(text, None, None, 0, False, -1, (718, day, origin))[23] is None  # another date
+
+
 # Lines made to reach every branch of the scanner: hot lines with the values it reads and some it
 # declines, odd prefixes and whitespace, and the cold lines around them.
 PREFIXES = st.sampled_from([

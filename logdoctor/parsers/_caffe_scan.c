@@ -323,7 +323,7 @@ PyDoc_STRVAR(scan_doc,
 "value, step, step known, phase code, output, output known, test net, test net known, weight);\n"
 "the cold lines (line index, offset in text, iteration, iteration known, test iteration,\n"
 "test iteration known, test net); the hot rows' kind code, text code and seconds since the origin\n"
-"(given a clock, when every time stamp of the block has its date; else empty); then the texts and the\n"
+"(given a clock, when every time stamp of the block has its date; else None); then the texts and the\n"
 "names (lists) and the state at the end (iteration, test_iteration, test_net, testing).");
 
 static PyObject *scan(PyObject *self, PyObject *args) {
@@ -547,7 +547,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         if (!column_finish(&col[i], hot)) goto done;
     for (int i = H_KIND; i <= H_TEXT; i++)
         if (!column_finish(&col[i], hot)) goto done;
-    if (!column_finish(&col[H_SECONDS], clocked ? hot : 0)) goto done;
+    if (!column_finish(&col[H_SECONDS], clocked ? hot : 0)) goto done;  /* (None when not clocked: below) */
     for (int i = C_INDEX; i <= C_TEST_NET; i++)
         if (!column_finish(&col[i], cold)) goto done;
     {
@@ -562,6 +562,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         for (int i = 0; i < COLUMNS; i++) {
             PyTuple_SET_ITEM(result, i, col[i].bytes);
             col[i].bytes = NULL;
+        }
+        if (!clocked) {  /* no seconds worked out: None */
+            Py_DECREF(PyTuple_GET_ITEM(result, H_SECONDS));
+            Py_INCREF(Py_None);
+            PyTuple_SET_ITEM(result, H_SECONDS, Py_None);
         }
         PyTuple_SET_ITEM(result, COLUMNS, texts.list);
         texts.list = NULL;

@@ -346,7 +346,7 @@ class CaffeLineParser:
         (dates, minutes, seconds_, index, name, value, step, step_known, phase, output, output_known, net, net_known,
          weight, cold, cold_start, cold_iteration, cold_iteration_known, cold_test_iteration, cold_test_iteration_known,
          cold_test_net, kind, text_code, row_seconds, texts, names, state) = scanned
-        clocked = len(row_seconds) == len(value)  # every stamp of the block has the clock's date: the rows' seconds
+        clocked = row_seconds is not None  # every stamp of the block has the clock's date: the rows' seconds
         if not clocked or len(cold):  # the clock works them out (and those of the cold lines)
             seconds = self.clock.seconds_of(np.frombuffer(dates, np.int64), np.frombuffer(minutes, np.int64),
                                             np.frombuffer(seconds_, np.float64))
