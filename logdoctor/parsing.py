@@ -243,23 +243,28 @@ class TableStream:
         All series restart together when a run restarts: a series going back that was not
         seen since the current segment began joins it rather than starting another.
         """
-        train = (arrays["phase"] == TRAIN) & (arrays["kind"] == METRIC)
-        train_rows = np.flatnonzero(train)
         names = arrays["name"]
-        codes, series = names.codes[train_rows], names.labels  # no strings to hash
-        # small codes sort by radix: the rows of each series together, in order
-        codes = codes.astype(np.int16) if len(series) < 2**15 else codes.astype(np.int64)
+        series = names.labels  # (codes: no strings to hash)
+        named_train = (arrays["phase"] == TRAIN) & (arrays["kind"] == METRIC) & (names.codes >= 0)
         candidates: dict[int, int] = {}  # row -> row of the same series before it (-1: in an earlier block)
+        every_train_row: np.ndarray | None = None  # the codes of all named training rows, when a counter has them
         for column, last in (("step", self.last_step), ("epoch", self.last_epoch)):
-            counted = np.flatnonzero(~np.ma.getmaskarray(arrays[column])[train_rows] & (codes >= 0))
-            if not len(counted):
+            counter = arrays[column]
+            if table.is_default(column, counter):  # (no such counter in this piece)
                 continue
-            if len(series) <= FEW_SERIES and _checked_in_log_order(train_rows[counted], codes[counted],
-                                                                   arrays[column].data, series, last, candidates):
+            rows = np.flatnonzero(named_train & ~np.ma.getmaskarray(counter))
+            if not len(rows):
                 continue
-            order = counted[np.argsort(codes[counted], kind="stable")]
-            code, row = codes[order], train_rows[order]
-            value = arrays[column].data[row].astype(np.float64)
+            codes = names.codes[rows]
+            if every_train_row is None and len(rows) == np.count_nonzero(named_train):
+                every_train_row = codes
+            if len(series) <= FEW_SERIES and _checked_in_log_order(rows, codes, counter.data, series, last,
+                                                                   candidates):
+                continue
+            # small codes sort by radix: the rows of each series together, in order
+            order = np.argsort(codes.astype(np.int16) if len(series) < 2**15 else codes, kind="stable")
+            code, row = codes[order], rows[order]
+            value = counter.data[row].astype(np.float64)
             first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])  # each series' first row here
             previous, previous_row = np.r_[np.nan, value[:-1]], np.r_[-1, row[:-1]]
             previous[first] = [last.get(series[code[i]], np.nan) for i in first]
@@ -271,9 +276,12 @@ class TableStream:
         if not candidates:  # (most pieces) one segment
             n = len(arrays["line"])
             segments = table.default_column("segment", n) if self.segment == 0 else np.full(n, self.segment)
-            present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(series)))
+            codes = names.codes[named_train] if every_train_row is None else every_train_row
+            present = np.flatnonzero(np.bincount(codes, minlength=len(series)))
             self.series_segment.update({series[code]: self.segment for code in present.tolist()})
             return segments
+        train_rows = np.flatnonzero(named_train)
+        codes = names.codes[train_rows]
         starts = np.zeros(len(arrays["line"]), dtype=bool)
         for row in sorted(candidates):
             before = candidates[row]

@@ -195,6 +195,18 @@ def test_an_iteration_going_back_where_a_block_begins_starts_a_new_segment(resta
     assert list(table.segment) == [0] * restart_at + [1] * (5 - restart_at)
 
 
+def test_a_restart_is_seen_on_whichever_series_goes_back_first_in_a_later_block():
+    # Every series of the first block counts as seen in its segment, not only the first one: lr going back
+    # first starts the new run where it goes back.
+    first = "".join(f"I0101 00:00:01.0 1 solver.cpp:239] Iteration {it}, {name} = 1\n"
+                    for it in (100, 200) for name in ("loss", "lr"))
+    second = "".join(f"I0101 00:00:02.0 1 solver.cpp:239] Iteration {it}, {name} = 1\n"
+                     for it, name in ((0, "lr"), (0, "loss"), (10, "loss")))
+    table = parse_chunks([first.encode(), second.encode()]).table
+    assert list(table.step) == [100, 100, 200, 200, 0, 0, 10]
+    assert list(table.segment) == [0, 0, 0, 0, 1, 1, 1]
+
+
 def test_multi_gpu_fork_lines_with_rank_tags():
     t = parse_fixture("caffe/nvcaffe-cifar10-debug-info-forward-backward-multigpu.log").table
     display = t[(t.name == "loss") & t.output.isna() & (t.phase == "train")]
