@@ -180,13 +180,13 @@ class TableStream:
             if table.in_line_order(part) and table.in_line_order(rows):
                 part = table.merge_arrays(part, rows)
             else:
-                self.parts.append((rows, np.full(len(batch.rows), rank, dtype=np.int64)))
-        self.parts.append((part, np.full(len(part["line"]), rank, dtype=np.int64)))
+                self.parts.append((rows, np.full(len(batch.rows), rank, dtype=np.uint8)))
+        self.parts.append((part, np.full(len(part["line"]), rank, dtype=np.uint8)))
 
     def _seal(self) -> None:
         """The list buffer becomes a part, so that rows keep the order they came in."""
         if len(self.buffer):
-            self.parts.append((self.buffer.columns, np.asarray(self.ranks, dtype=np.int64)))
+            self.parts.append((self.buffer.columns, np.asarray(self.ranks, dtype=np.uint8)))
             self.buffer, self.ranks = Rows(), []
 
     def stats(self) -> ParseStats:
@@ -310,13 +310,19 @@ class TableStream:
             status[(misses == states) & (states > 0)] = UNKNOWN
         elif unknown_lines:
             status[np.asarray(unknown_lines, dtype=np.int64) - first] = UNKNOWN
-        lines = np.concatenate(row_lines) if row_lines else np.zeros(0, dtype=np.int64)
-        inside = (lines >= first) & (lines <= last)
-        status[lines[inside] - first] = ROWS  # the best status: what _rows_at would make of it
+        lines = (row_lines[0] if len(row_lines) == 1 else np.concatenate(row_lines) if row_lines
+                 else np.zeros(0, dtype=np.int64))
+        if not len(lines) or (lines.min() >= first and lines.max() <= last):  # (usually: all of this block)
+            status[lines - first] = ROWS  # the best status: what _rows_at would make of it
+            earlier = None
+        else:
+            inside = (lines >= first) & (lines <= last)
+            status[lines[inside] - first] = ROWS
+            earlier = lines[~inside]  # rows of lines of an earlier block (a parser held a bar's last state)
         if len(status):
             self._set_status(first, status)
-        if not inside.all():  # rows of lines of an earlier block (a parser held a bar's last state)
-            self._rows_at(lines[~inside])
+        if earlier is not None:
+            self._rows_at(earlier)
 
     def _set_status(self, first: int, status: np.ndarray) -> None:
         """Store line statuses (one byte per line); a line seen before keeps the better of the two
@@ -330,7 +336,8 @@ class TableStream:
             np.subtract.at(self.counts, view[seen], 1)
             status = np.where(seen, np.maximum(view, status), status)
         view[:] = status
-        self.counts += np.bincount(status, minlength=3)[:3]
+        rows, unknown = np.count_nonzero(status == ROWS), np.count_nonzero(status == UNKNOWN)  # (no bincount: a cast)
+        self.counts += (unknown, len(status) - rows - unknown, rows)
 
     def _rows_at(self, lines: np.ndarray) -> None:
         """Lines that produced rows, possibly in an earlier block (a parser held a bar's last state)."""

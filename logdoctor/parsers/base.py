@@ -139,6 +139,8 @@ class Batch:
 
     def lines(self) -> np.ndarray:
         """The line of every row (of ``rows``, then of ``columns``)."""
+        if self.columns and not len(self.rows):  # (a bulk reader's block: its rows' lines as they are)
+            return np.asarray(self.columns["line"], dtype=np.int64)
         lines = np.asarray(self.rows.columns["line"], dtype=np.int64)
         return np.concatenate([lines, self.columns["line"]]) if self.columns else lines
 
