@@ -180,9 +180,18 @@ def survey(text: str) -> tuple[int, int]:
     return text.count("\n"), flags
 
 
-def make_block(text: str, first: int) -> Block:
-    """Turn decoded complete physical lines (ending with ``\\n``) into a block."""
-    count, flags = survey(text)
+def block_of_bytes(raw: bytes | memoryview, first: int) -> Block:
+    """Turn complete physical lines (ending with ``\\n``) in UTF-8 into a block."""
+    made = native.ascii_text(raw) if native is not None else None  # (ASCII: decoded and surveyed in one pass)
+    if made is not None:
+        return make_block(made[0], first, made[1:])
+    return make_block(str(raw, "utf-8", "replace"), first)
+
+
+def make_block(text: str, first: int, surveyed: tuple[int, int] | None = None) -> Block:
+    """Turn decoded complete physical lines (ending with ``\\n``) into a block (``surveyed``: what
+    :func:`survey` says of it, when the caller knows)."""
+    count, flags = survey(text) if surveyed is None else surveyed
     if flags & HAS_NUL:
         text = text.replace("\x00", "")
     if not flags & HAS_REDRAW:
@@ -365,7 +374,7 @@ class LineSplitter:
         return block
 
     def _block(self, raw: bytes | memoryview) -> Block:
-        block = make_block(str(raw, "utf-8", "replace"), self._next_line)
+        block = block_of_bytes(raw, self._next_line)
         self._next_line = block.last + 1
         # Nothing left of the open line's end: an empty block, past that line, that only moves on.
         block = self._continue(block) or Block("", block.last + 1, block.last)

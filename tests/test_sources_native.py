@@ -80,6 +80,19 @@ def test_survey_counts_newlines_and_finds_nul_and_redraws(data):
     assert survey == without_native(lambda: sources.survey(text))
 
 
+@needs_native
+@settings(max_examples=300, deadline=None)
+@given(NOISE, st.integers(0, 7))
+def test_ascii_bytes_are_decoded_and_surveyed_in_one_pass(data, offset):
+    data = b"x" * offset + data  # (the decoder reads bytes that do not begin at a word otherwise)
+    made = sources.native.ascii_text(memoryview(data)[offset:])
+    if not data.isascii():
+        assert made is None
+        return
+    text = data[offset:].decode("ascii")
+    assert made == (text, *sources.survey(text)) and sys.getsizeof(made[0]) == sys.getsizeof(text)
+
+
 def split(data: bytes, cuts: list[int], limit: int, partial: bool):
     splitter = LineSplitter(limit)
     chunks = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
