@@ -418,13 +418,13 @@ def _checked_in_log_order(rows: np.ndarray, codes: np.ndarray, counters: np.ndar
     usual piece: when no counter goes back in log order, none goes back within a series, and only each
     series' first row may be below its last value in an earlier piece.  Updates ``last``; False (nothing
     done) when some counter goes back in log order."""
-    value = counters[rows].astype(np.float64)
-    if (value[1:] < value[:-1]).any():
+    value = counters[rows]  # (as integers: where they go back, they go back as floats or tie, and then the
+    if (value[1:] < value[:-1]).any():  # sorting way, with floats, decides)
         return False
     for code in np.flatnonzero(np.bincount(codes, minlength=len(series))).tolist():
         mine = codes == code
         first, final = int(np.argmax(mine)), len(codes) - 1 - int(np.argmax(mine[::-1]))
-        if value[first] < last.get(series[code], np.nan):
+        if float(value[first]) < last.get(series[code], np.nan):
             candidates.setdefault(int(rows[first]), -1)
         last[series[code]] = float(value[final])
     return True

@@ -205,8 +205,8 @@ def test_the_rules_grouping_tells_the_same_series_apart_as_series_codes():
             "output": rng.choice([None, 0, 1], n).tolist(), "layer": rng.choice([None, "ip1"], n).tolist()})
         arrays = table.arrays_from_frame(frame)
         strings = {name: arrays[name] for name in table.STRING_COLUMNS}
-        for given in (None, strings):
-            assert same_groups(table.series_grouping(frame, given), table.series_codes(frame))
+        for known in (None, strings):
+            assert same_groups(table.series_grouping(frame, known), table.series_codes(frame))
         assert same_groups(table.series_grouping(arrays), table.series_codes(frame))   # the analyzer's form
 
 
