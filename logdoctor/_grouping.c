@@ -1,16 +1,16 @@
 /* The rows of the event table grouped by series, in C: what logdoctor.table.series_grouping does with numpy.
  *
  * group(columns, rows) takes the key columns of a table in array form (each a buffer of signed integers
- * of 1, 4 or 8 bytes, a buffer of bools that marks the missing values or None, and the range of the values
- * when the caller knows it, else None) and returns its
+ * of 1, 4 or 8 bytes, a buffer of bools that marks the missing values or None, and a range that holds the
+ * values) and returns its
  * grouping: per row the number of its group, the rows in group order (log order within a group) and where
  * each group begins there.  Groups are numbered in the order of their keys, a key being the columns' values
  * read as digits (a missing value is the lowest digit of its column), the first column the most significant.
  *
- * It is a counting sort: a pass to find each column's range, a pass to make the keys and count them, a pass
- * to put the rows in place.  numpy needs some twenty passes and a sort for the same (a million rows: 22 ms,
- * here 4).  When the keys would be too many to count in a table (columns of far-apart values), group()
- * returns None and the caller uses numpy.  tests/test_table.py holds both to the same groups.
+ * It is a counting sort: a pass to make the keys and count them, a pass to put the rows in place.  numpy
+ * needs some twenty passes and a sort for the same (a million Caffe rows: 22 ms, here 6).  When the keys
+ * would be too many to count in a table (columns of far-apart values), group() returns None and the caller
+ * uses numpy.  tests/test_table.py holds both to the same groups.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -32,32 +32,6 @@ static inline int64_t value_at(const Py_buffer *b, Py_ssize_t r) {
     case 4: return ((const int32_t *)b->buf)[r];
     default: return ((const int64_t *)b->buf)[r];
     }
-}
-
-/* The range of a column's values on the rows where it is not missing; 0 when it is missing everywhere. */
-static int value_range(const column_t *c, Py_ssize_t rows, int64_t *low, int64_t *high) {
-    const char *missing = c->has_mask ? c->mask.buf : NULL;
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    int any = 0;
-#define RANGE(T)                                                                                       \
-    do {                                                                                               \
-        const T *v = (const T *)c->values.buf;                                                         \
-        for (Py_ssize_t r = 0; r < rows; r++) {                                                        \
-            if (missing && missing[r]) continue;                                                       \
-            any = 1;                                                                                   \
-            if (v[r] < lo) lo = v[r];                                                                  \
-            if (v[r] > hi) hi = v[r];                                                                  \
-        }                                                                                              \
-    } while (0)
-    switch (c->values.itemsize) {
-    case 1: RANGE(int8_t); break;
-    case 4: RANGE(int32_t); break;
-    default: RANGE(int64_t); break;
-    }
-#undef RANGE
-    *low = lo;
-    *high = hi;
-    return any;
 }
 
 /* keys[j] = keys[j] * radix + the digit of row first + j in column c, for j < rows. */
@@ -82,16 +56,17 @@ static void add_digits(const column_t *c, Py_ssize_t first, Py_ssize_t rows, uin
 #undef DIGITS
 }
 
-/* A column of the list; *known: whether its range is given (in c->low and *high). */
-static int get_column(PyObject *item, Py_ssize_t rows, column_t *c, int *known, int64_t *high) {
-    PyObject *values, *mask, *range;
-    if (!PyTuple_Check(item) || !PyArg_ParseTuple(item, "OOO", &values, &mask, &range)) {
+/* A column of the list: its buffers, and its range (low in c->low). */
+static int get_column(PyObject *item, Py_ssize_t rows, column_t *c, int64_t *high) {
+    PyObject *values, *mask;
+    long long low, top;
+    if (!PyTuple_Check(item) || !PyArg_ParseTuple(item, "OO(LL)", &values, &mask, &low, &top)) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "group(): a column is a (values, mask, range) tuple");
+            PyErr_SetString(PyExc_TypeError, "group(): a column is a (values, mask, (low, high)) tuple");
         return 0;
     }
-    *known = range != Py_None;
-    if (*known && !PyArg_ParseTuple(range, "LL", &c->low, high)) return 0;
+    c->low = low;
+    *high = top;
     if (PyObject_GetBuffer(values, &c->values, PyBUF_C_CONTIGUOUS) < 0) return 0;
     Py_ssize_t size = c->values.itemsize;
     if ((size != 1 && size != 4 && size != 8) || c->values.len != rows * size) {
@@ -117,8 +92,8 @@ static int get_column(PyObject *item, Py_ssize_t rows, column_t *c, int *known, 
 
 PyDoc_STRVAR(group_doc,
 "group(columns, rows) -> (codes, code size, order, starts) | None\n\n"
-"columns: (values, mask or None, (low, high) or None) per key column, rows long (a range given must hold\n"
-"every value that is not missing).  Returns bytes: the group of each row\n"
+"columns: (values, mask or None, (low, high)) per key column, rows long (the range must hold every value\n"
+"that is not missing).  Returns bytes: the group of each row\n"
 "(integers of code size bytes: 1, 2 or 8), the rows in group order and where each group begins (int64);\n"
 "None when the keys are too many to count.");
 
@@ -141,18 +116,12 @@ static PyObject *group(PyObject *self, PyObject *args) {
     const int64_t most = rows > (1 << 16) ? (rows < (1 << 30) ? 2 * (int64_t)rows : (int64_t)1 << 31) : (1 << 17);
     int64_t bound = 1;
     for (Py_ssize_t i = 0; i < taken; i++) {
-        int known;
-        int64_t low, high;
-        if (!get_column(PyList_GET_ITEM(list, i), rows, &columns[n], &known, &high)) goto done;
+        int64_t high;
+        if (!get_column(PyList_GET_ITEM(list, i), rows, &columns[n], &high)) goto done;
         column_t *c = &columns[n++];
-        if (known) {
-            low = c->low;
-        } else if (!value_range(c, rows, &low, &high)) {  /* missing everywhere: tells no rows apart */
-            low = high = 0;
-        }
-        c->low = low;
-        if ((uint64_t)high - (uint64_t)low >= (uint64_t)most) goto none;  /* far apart: no table */
-        c->radix = high - low + 2;
+        if (high < c->low) high = c->low;  /* (an empty range: a column missing everywhere) */
+        if ((uint64_t)high - (uint64_t)c->low >= (uint64_t)most) goto none;  /* far apart: no table */
+        c->radix = high - c->low + 2;
         bound *= c->radix;
         if (bound > most) goto none;
     }
