@@ -26,14 +26,6 @@ typedef struct {
     int64_t low, radix;  /* a value v is the digit v - low + 1; a missing one 0 */
 } column_t;
 
-static inline int64_t value_at(const Py_buffer *b, Py_ssize_t r) {
-    switch (b->itemsize) {
-    case 1: return ((const int8_t *)b->buf)[r];
-    case 4: return ((const int32_t *)b->buf)[r];
-    default: return ((const int64_t *)b->buf)[r];
-    }
-}
-
 /* keys[j] = keys[j] * radix + the digit of row first + j in column c, for j < rows. */
 static void add_digits(const column_t *c, Py_ssize_t first, Py_ssize_t rows, uint32_t *keys) {
     const char *missing = c->has_mask ? (const char *)c->mask.buf + first : NULL;
@@ -137,6 +129,12 @@ static PyObject *group(PyObject *self, PyObject *args) {
         uint32_t *tile = keys + first;
         memset(tile, 0, (size_t)m * sizeof(uint32_t));
         for (Py_ssize_t i = 0; i < n; i++) add_digits(&columns[i], first, m, tile);
+        uint32_t top = 0;
+        for (Py_ssize_t j = 0; j < m; j++) top = tile[j] > top ? tile[j] : top;
+        if (top >= bound) {  /* (a value outside the range it was given: never counted past the table) */
+            PyErr_SetString(PyExc_ValueError, "group(): a value outside the range given for its column");
+            goto done;
+        }
         for (Py_ssize_t j = 0; j < m; j++) counts[tile[j]]++;
     }
     /* Groups numbered in the order of their keys: counts becomes each key's group, then its next place. */

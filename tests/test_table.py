@@ -264,6 +264,8 @@ def test_the_c_grouping_numbers_groups_in_key_order_and_declines_keys_too_many_t
     assert table.native.group([(far, None, (0, 10**9))], 4) is None  # numpy's way
     with pytest.raises(ValueError):
         table.native.group([(far[:3], None, (0, 5))], 4)  # a column shorter than the table
+    with pytest.raises(ValueError, match="outside the range"):
+        table.native.group([(values, None, (1, 2))], 4)  # 3 is not in it: an error, never a write past the table
 
 
 @pytest.mark.parametrize("n", [3_000, 120_000])
